@@ -1,0 +1,19 @@
+//! The words of DESIGN.md as types that are valid once constructed.
+
+mod address;
+mod amount;
+mod proposal;
+mod tally;
+mod text;
+mod vote;
+
+pub use address::{Address, AddressError};
+pub use amount::{Amount, AmountError, DECIMALS};
+pub use proposal::{
+    Bps, BpsError, Choice, ChoiceError, Choices, ChoicesError, NewProposal, Outcome, Proposal,
+    ProposalId, ProposalIdError, ProposalState, TransitionError, VotingMethod, Window,
+    WindowError, WindowPosition,
+};
+pub use tally::{Tally, TallyError};
+pub use text::{Body, ChoiceLabel, TextError, Title};
+pub use vote::{Vote, VoteSource};

@@ -1,0 +1,274 @@
+//! The governance service: the one entry point every front-end (CLI, web,
+//! Discord, Telegram) calls to create proposals, vote and read tallies.
+//!
+//! Lifecycle steps happen lazily when a proposal is touched (a vote on a
+//! pending proposal whose window opened activates it first) and in bulk by
+//! [`Governance::advance`], which the server runs on a timer.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    Address, Amount, Choice, ChoiceError, NewProposal, Outcome, Proposal, ProposalId, ProposalState,
+    Tally, TransitionError, Vote, VoteSource, WindowPosition,
+};
+use crate::stake::{StakeError, StakeSource};
+use crate::store::{ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};
+
+/// Why a governance call did nothing. Each message says what was wrong and,
+/// where there is one, what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum GovernanceError {
+    /// The proposal id is unknown.
+    #[error("proposal {0} does not exist: list proposals to find its number")]
+    ProposalNotFound(ProposalId),
+    /// The window has not opened yet.
+    #[error("voting on proposal {id} opens at {opens}; vote again then")]
+    VotingNotOpen {
+        /// Which proposal.
+        id: ProposalId,
+        /// When it opens.
+        opens: DateTime<Utc>,
+    },
+    /// The window has closed; nothing after the close counts.
+    #[error("voting on proposal {id} closed at {closed}; votes after the close do not count")]
+    VotingClosed {
+        /// Which proposal.
+        id: ProposalId,
+        /// When it closed.
+        closed: DateTime<Utc>,
+    },
+    /// Cancelled, executed or otherwise not taking votes.
+    #[error("proposal {id} is {state} and takes no votes")]
+    NotVotable {
+        /// Which proposal.
+        id: ProposalId,
+        /// Its state.
+        state: ProposalState,
+    },
+    /// The voter had no stake at the snapshot.
+    #[error("{voter} had no voting power at block {block}, the snapshot of proposal {id}: only stake held at the snapshot counts")]
+    NoPower {
+        /// Which proposal.
+        id: ProposalId,
+        /// Who tried to vote.
+        voter: Address,
+        /// The snapshot block.
+        block: u64,
+    },
+    /// The choice is not one of the proposal's.
+    #[error(transparent)]
+    Choice(#[from] ChoiceError),
+    /// A lifecycle step the state does not allow.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// Voting power could not be read; nothing was counted.
+    #[error(transparent)]
+    Stake(#[from] StakeError),
+    /// The database failed; nothing was changed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<TransitionFailed> for GovernanceError {
+    fn from(e: TransitionFailed) -> Self {
+        match e {
+            TransitionFailed::NotFound(id) => Self::ProposalNotFound(id),
+            TransitionFailed::Refused(t) => Self::Transition(t),
+            TransitionFailed::Store(s) => Self::Store(s),
+        }
+    }
+}
+
+/// A vote as a front-end received it: who, on what, and the choice as typed.
+#[derive(Clone, Debug)]
+pub struct Ballot {
+    /// Which proposal.
+    pub proposal: ProposalId,
+    /// The voter's address (already proven by the front-end).
+    pub voter: Address,
+    /// The choice as typed: a number or a label.
+    pub choice: String,
+    /// Which front-end.
+    pub source: VoteSource,
+}
+
+/// A vote that was counted.
+#[derive(Clone, Debug)]
+pub struct CastVote {
+    /// The proposal voted on.
+    pub proposal: Proposal,
+    /// The stored vote (with the power counted).
+    pub vote: Vote,
+    /// The vote it replaced, if the voter had voted before.
+    pub replaced: Option<(Choice, Amount)>,
+}
+
+/// A lifecycle step taken by [`Governance::advance`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// Which proposal.
+    pub id: ProposalId,
+    /// Its new state.
+    pub state: ProposalState,
+}
+
+/// The governance service.
+#[derive(Clone)]
+pub struct Governance {
+    store: Store,
+    stake: Arc<dyn StakeSource>,
+}
+
+impl Governance {
+    /// A service over `store`, reading power from `stake`.
+    pub fn new(store: Store, stake: Arc<dyn StakeSource>) -> Self {
+        Self { store, stake }
+    }
+
+    /// The store (for health checks and other services).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Creates a proposal. It starts pending, and is activated at once (its
+    /// snapshot fixed at the stake source's current block) if its window is
+    /// already open.
+    pub async fn create_proposal(&self, new: NewProposal, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
+        let proposal = self.store.insert_proposal(&new, now).await?;
+        tracing::info!(id = %proposal.id, author = %proposal.author, "proposal created");
+        if new.window.position(now) == WindowPosition::Before {
+            return Ok(proposal);
+        }
+        self.activate(proposal.id, now).await
+    }
+
+    /// One proposal.
+    pub async fn proposal(&self, id: ProposalId) -> Result<Proposal, GovernanceError> {
+        self.store.proposal(id).await?.ok_or(GovernanceError::ProposalNotFound(id))
+    }
+
+    /// Proposals, newest first.
+    pub async fn proposals(&self, query: ProposalQuery) -> Result<Vec<Proposal>, GovernanceError> {
+        Ok(self.store.proposals(query).await?)
+    }
+
+    /// Cancels a pending or active proposal.
+    pub async fn cancel(&self, id: ProposalId, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
+        let p = self.store.transition(id, now, |p, _| p.cancel()).await?;
+        tracing::info!(%id, "proposal cancelled");
+        Ok(p)
+    }
+
+    /// Marks a passed proposal as executed.
+    pub async fn mark_executed(&self, id: ProposalId, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
+        let p = self.store.transition(id, now, |p, _| p.mark_executed()).await?;
+        tracing::info!(%id, "proposal executed");
+        Ok(p)
+    }
+
+    /// Counts a vote with the voter's power at the proposal's snapshot block,
+    /// replacing the voter's earlier vote. Durable when it returns `Ok`.
+    pub async fn cast_vote(&self, ballot: Ballot, now: DateTime<Utc>) -> Result<CastVote, GovernanceError> {
+        let proposal = self.votable(ballot.proposal, now).await?;
+        let choice = proposal.choices.choice(&ballot.choice)?;
+        let block = proposal.snapshot_block.expect("an active proposal has a snapshot block");
+        let power = self.stake.power_at(ballot.voter, block).await?;
+        if power.is_zero() {
+            return Err(GovernanceError::NoPower { id: proposal.id, voter: ballot.voter, block });
+        }
+        let vote = Vote { proposal: proposal.id, voter: ballot.voter, choice, power, source: ballot.source, cast_at: now };
+        let replaced = match self.store.record_vote(&proposal, &vote).await? {
+            RecordedVote::New => None,
+            RecordedVote::Replaced { choice, power } => Some((choice, power)),
+            RecordedVote::Closed(state) => return Err(self.refusal(&proposal, state)),
+        };
+        tracing::info!(id = %proposal.id, voter = %vote.voter, choice = choice.number(), power = %power, source = %vote.source, replaced = replaced.is_some(), "vote counted");
+        Ok(CastVote { proposal, vote, replaced })
+    }
+
+    /// A proposal that takes votes at `now`, after any lifecycle step now due.
+    async fn votable(&self, id: ProposalId, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
+        let mut proposal = self.proposal(id).await?;
+        let position = proposal.window.position(now);
+        match (proposal.state, position) {
+            (ProposalState::Pending, WindowPosition::Open | WindowPosition::After) => {
+                proposal = self.activate(id, now).await?;
+            }
+            (ProposalState::Active, WindowPosition::After) => {
+                self.close(id, now).await?;
+                return Err(GovernanceError::VotingClosed { id, closed: proposal.window.end() });
+            }
+            _ => {}
+        }
+        match (proposal.state, proposal.window.position(now)) {
+            (ProposalState::Active, WindowPosition::Open) => Ok(proposal),
+            (state, _) => Err(self.refusal(&proposal, state)),
+        }
+    }
+
+    fn refusal(&self, p: &Proposal, state: ProposalState) -> GovernanceError {
+        match state {
+            ProposalState::Pending => GovernanceError::VotingNotOpen { id: p.id, opens: p.window.start() },
+            ProposalState::Active | ProposalState::Closed(_) => GovernanceError::VotingClosed { id: p.id, closed: p.window.end() },
+            ProposalState::Executed | ProposalState::Cancelled => GovernanceError::NotVotable { id: p.id, state },
+        }
+    }
+
+    async fn activate(&self, id: ProposalId, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
+        let block = self.stake.current_block().await?;
+        let p = self.store.transition(id, now, |p, _| p.activate(block, now)).await?;
+        tracing::info!(%id, snapshot_block = block, "proposal activated");
+        Ok(p)
+    }
+
+    async fn close(&self, id: ProposalId, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
+        let mut outcome: Option<Outcome> = None;
+        let p = self
+            .store
+            .transition(id, now, |p, tally| {
+                outcome = Some(p.close(tally, now)?);
+                Ok(())
+            })
+            .await?;
+        tracing::info!(%id, outcome = ?outcome, "proposal closed");
+        Ok(p)
+    }
+
+    /// Takes every lifecycle step due at `now`: activates pending proposals
+    /// whose window opened and closes active ones whose window ended.
+    pub async fn advance(&self, now: DateTime<Utc>) -> Result<Vec<Step>, GovernanceError> {
+        let mut steps = Vec::new();
+        for id in self.store.due_proposals(now).await? {
+            let p = self.proposal(id).await?;
+            let p = match p.state {
+                ProposalState::Pending => self.activate(id, now).await?,
+                ProposalState::Active => self.close(id, now).await?,
+                _ => continue,
+            };
+            steps.push(Step { id, state: p.state });
+        }
+        Ok(steps)
+    }
+
+    /// The live tally (kept as votes arrive; no rescan).
+    pub async fn tally(&self, id: ProposalId) -> Result<(Proposal, Tally), GovernanceError> {
+        let p = self.proposal(id).await?;
+        let t = self.store.live_tally(&p).await?;
+        Ok((p, t))
+    }
+
+    /// The tally counted afresh from every stored vote.
+    pub async fn recount(&self, id: ProposalId) -> Result<(Proposal, Tally), GovernanceError> {
+        let p = self.proposal(id).await?;
+        let t = self.store.recount(&p).await?;
+        Ok((p, t))
+    }
+
+    /// The current votes on a proposal, largest power first.
+    pub async fn votes(&self, id: ProposalId, limit: u32, offset: u32) -> Result<Vec<Vote>, GovernanceError> {
+        let p = self.proposal(id).await?;
+        Ok(self.store.votes(&p, limit, offset).await?)
+    }
+}

@@ -1,0 +1,17 @@
+//! iodao-core: the domain, the rules, the store and the services of iodao.
+//!
+//! Every front-end (the CLI, the web portal, the Discord and Telegram bots)
+//! calls the services here and never touches SQL or the chain itself. This
+//! crate owns all SQL (in [`store`]) and defines the ports — such as
+//! [`stake::StakeSource`] — that the chain crate implements. It must not know
+//! about any chat platform or HTTP, and it never represents money as a float.
+
+pub mod domain;
+pub mod governance;
+pub mod stake;
+pub mod store;
+
+pub use domain::*;
+pub use governance::{Ballot, CastVote, Governance, GovernanceError, Step};
+pub use stake::{CsvStakeSource, StakeError, StakeSource};
+pub use store::{ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};

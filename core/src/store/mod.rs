@@ -1,0 +1,137 @@
+//! The store: every SQL statement of iodao lives under this module.
+//!
+//! SQLite by default, in WAL mode with `synchronous = FULL`, so a transaction
+//! that has committed survives a crash or power loss: when a service call
+//! that wrote returns, its write is durable. Writes take the database lock up
+//! front (`BEGIN IMMEDIATE`) so that concurrent writers queue instead of
+//! failing on a lock upgrade. The SQL is kept portable where it can be, so a
+//! PostgreSQL backend can sit beside this one without touching the services.
+
+mod proposals;
+mod votes;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqlitePool, Sqlite, Transaction};
+
+pub use proposals::{ProposalQuery, TransitionFailed};
+pub use votes::RecordedVote;
+
+/// The schema, embedded in the binary and applied at start.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened, or a statement failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The embedded migrations could not be applied (a newer or edited schema).
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value does not parse: the database was edited by hand or is
+    /// from an incompatible version.
+    #[error("the database holds an invalid value in {what}: {detail}")]
+    Corrupt {
+        /// Table and column.
+        what: &'static str,
+        /// The value and why it is wrong.
+        detail: String,
+    },
+}
+
+pub(crate) fn corrupt(what: &'static str, detail: impl ToString) -> StoreError {
+    StoreError::Corrupt { what, detail: detail.to_string() }
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if missing) and migrates the database at `url`,
+    /// e.g. `sqlite://iodao.db`.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            // sqlx sets neither of these by itself: WAL lets readers run
+            // beside the writer; FULL makes each commit durable on return.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Closes every connection (checkpointing the WAL).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Answers when the database can serve a query (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A write transaction holding the database's write lock from the start.
+    async fn write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// Unix milliseconds, the stored form of time.
+pub(crate) fn to_millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_millis(what: &'static str, ms: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| corrupt(what, format!("{ms} is not a time")))
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::Store;
+
+    /// A real SQLite file in a temporary directory that lives as long as the guard.
+    pub(crate) async fn temp_store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        (Store::open(&url).await.expect("open store"), dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::temp_store;
+
+    #[tokio::test]
+    async fn opening_sets_wal_full_sync_and_foreign_keys() {
+        let (store, _dir) = temp_store().await;
+        let mut conn = store.pool.acquire().await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *conn).await.unwrap();
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "synchronous = FULL");
+        assert_eq!(fk, 1);
+        store.ping().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn opening_twice_reapplies_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("twice.db").display());
+        super::Store::open(&url).await.unwrap().close().await;
+        let store = super::Store::open(&url).await.unwrap();
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(usize::try_from(applied).unwrap(), super::MIGRATOR.iter().count());
+    }
+}

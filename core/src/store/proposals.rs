@@ -1,0 +1,222 @@
+//! Proposals: insert, read, list and lifecycle transitions.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Sqlite, Transaction};
+
+use super::{Store, StoreError, corrupt, from_millis, to_millis};
+use crate::domain::{
+    Address, Amount, Body, Bps, Choices, NewProposal, Proposal, ProposalId, ProposalState, Tally,
+    Title, TransitionError, VotingMethod, Window,
+};
+
+/// The columns of [`Row`], as a literal so queries stay `&'static str`.
+macro_rules! columns {
+    () => {
+        "id, title, body, author, choices, method, starts_at, ends_at, \
+         snapshot_block, quorum, threshold_bps, state, created_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    title: String,
+    body: String,
+    author: String,
+    choices: String,
+    method: String,
+    starts_at: i64,
+    ends_at: i64,
+    snapshot_block: Option<i64>,
+    quorum: String,
+    threshold_bps: i64,
+    state: String,
+    created_at: i64,
+}
+
+impl TryFrom<Row> for Proposal {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        let labels: Vec<String> = labels_json::parse(&r.choices).ok_or_else(|| corrupt("proposals.choices", &r.choices))?;
+        Ok(Proposal {
+            id: ProposalId::from_store(r.id),
+            title: Title::parse(&r.title).map_err(|e| corrupt("proposals.title", e))?,
+            body: Body::parse(&r.body).map_err(|e| corrupt("proposals.body", e))?,
+            author: Address::parse(&r.author).map_err(|e| corrupt("proposals.author", e))?,
+            choices: Choices::parse(labels).map_err(|e| corrupt("proposals.choices", e))?,
+            method: VotingMethod::parse(&r.method).ok_or_else(|| corrupt("proposals.method", &r.method))?,
+            window: Window::new(from_millis("proposals.starts_at", r.starts_at)?, from_millis("proposals.ends_at", r.ends_at)?)
+                .map_err(|e| corrupt("proposals.ends_at", e))?,
+            snapshot_block: r
+                .snapshot_block
+                .map(|b| u64::try_from(b).map_err(|e| corrupt("proposals.snapshot_block", e)))
+                .transpose()?,
+            quorum: Amount::parse_wei(&r.quorum).map_err(|e| corrupt("proposals.quorum", e))?,
+            threshold: u16::try_from(r.threshold_bps)
+                .ok()
+                .and_then(Bps::new)
+                .ok_or_else(|| corrupt("proposals.threshold_bps", r.threshold_bps))?,
+            state: ProposalState::parse(&r.state).ok_or_else(|| corrupt("proposals.state", &r.state))?,
+            created_at: from_millis("proposals.created_at", r.created_at)?,
+        })
+    }
+}
+
+/// Choices are stored as a JSON array of strings; this is the one place that
+/// reads and writes that column.
+mod labels_json {
+    pub(super) fn parse(text: &str) -> Option<Vec<String>> {
+        serde_json::from_str(text).ok()
+    }
+
+    pub(super) fn write(labels: impl Iterator<Item = impl AsRef<str>>) -> String {
+        serde_json::to_string(&labels.map(|l| l.as_ref().to_owned()).collect::<Vec<_>>())
+            .expect("a list of strings always serialises")
+    }
+}
+
+/// Which proposals to list, newest first.
+#[derive(Clone, Copy, Debug)]
+pub struct ProposalQuery {
+    /// Only this state, or all.
+    pub state: Option<ProposalState>,
+    /// At most this many.
+    pub limit: u32,
+    /// Skip this many (pagination).
+    pub offset: u32,
+}
+
+impl Default for ProposalQuery {
+    fn default() -> Self {
+        Self { state: None, limit: 50, offset: 0 }
+    }
+}
+
+/// A lifecycle step could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum TransitionFailed {
+    /// No such proposal.
+    #[error("proposal {0} does not exist")]
+    NotFound(ProposalId),
+    /// The domain refused the step.
+    #[error(transparent)]
+    Refused(#[from] TransitionError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for TransitionFailed {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl Store {
+    /// Stores a new proposal as pending, with an empty live tally.
+    pub async fn insert_proposal(&self, new: &NewProposal, now: DateTime<Utc>) -> Result<Proposal, StoreError> {
+        let mut tx = self.write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO proposals (title, body, author, choices, method, starts_at, ends_at, \
+             quorum, threshold_bps, state, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(new.title.as_str())
+        .bind(new.body.as_str())
+        .bind(new.author.to_hex())
+        .bind(labels_json::write(new.choices.labels()))
+        .bind(new.method.as_str())
+        .bind(to_millis(new.window.start()))
+        .bind(to_millis(new.window.end()))
+        .bind(new.quorum.to_wei_string())
+        .bind(i64::from(new.threshold.get()))
+        .bind(ProposalState::Pending.as_str())
+        .bind(to_millis(now))
+        .bind(to_millis(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        for choice in 0..new.choices.len() {
+            sqlx::query("INSERT INTO tallies (proposal_id, choice, power) VALUES (?, ?, '0')")
+                .bind(id)
+                .bind(i64::try_from(choice).map_err(|e| corrupt("tallies.choice", e))?)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let proposal = fetch(&mut tx, id).await?.ok_or_else(|| corrupt("proposals", "the inserted row vanished"))?;
+        tx.commit().await?;
+        Ok(proposal)
+    }
+
+    /// One proposal, if it exists.
+    pub async fn proposal(&self, id: ProposalId) -> Result<Option<Proposal>, StoreError> {
+        let row: Option<Row> = sqlx::query_as(concat!("SELECT ", columns!(), " FROM proposals WHERE id = ?"))
+            .bind(id.get())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(Proposal::try_from).transpose()
+    }
+
+    /// Proposals, newest first.
+    pub async fn proposals(&self, q: ProposalQuery) -> Result<Vec<Proposal>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM proposals WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+        ))
+            .bind(q.state.map(ProposalState::as_str))
+            .bind(i64::from(q.limit))
+            .bind(i64::from(q.offset))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(Proposal::try_from).collect()
+    }
+
+    /// Ids of proposals whose lifecycle is due a step at `now`: pending ones
+    /// whose window opened and active ones whose window ended.
+    pub async fn due_proposals(&self, now: DateTime<Utc>) -> Result<Vec<ProposalId>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM proposals \
+             WHERE (state = 'pending' AND starts_at <= ?1) OR (state = 'active' AND ends_at <= ?1) \
+             ORDER BY id",
+        )
+        .bind(to_millis(now))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(ProposalId::from_store).collect())
+    }
+
+    /// Applies one lifecycle step atomically: loads the proposal and its live
+    /// tally inside a write transaction, lets `step` change it (the domain's
+    /// transition methods), and stores the new state. A refused step writes
+    /// nothing.
+    pub async fn transition<F>(&self, id: ProposalId, now: DateTime<Utc>, step: F) -> Result<Proposal, TransitionFailed>
+    where
+        F: FnOnce(&mut Proposal, &Tally) -> Result<(), TransitionError> + Send,
+    {
+        let mut tx = self.write().await?;
+        let mut proposal = fetch(&mut tx, id.get()).await?.ok_or(TransitionFailed::NotFound(id))?;
+        let tally = super::votes::live_tally(&mut tx, &proposal).await?;
+        step(&mut proposal, &tally)?;
+        let snapshot = proposal
+            .snapshot_block
+            .map(|b| i64::try_from(b).map_err(|e| corrupt("proposals.snapshot_block", e)))
+            .transpose()?;
+        sqlx::query("UPDATE proposals SET state = ?, snapshot_block = ?, updated_at = ? WHERE id = ?")
+            .bind(proposal.state.as_str())
+            .bind(snapshot)
+            .bind(to_millis(now))
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(proposal)
+    }
+}
+
+pub(super) async fn fetch(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Result<Option<Proposal>, StoreError> {
+    let row: Option<Row> = sqlx::query_as(concat!("SELECT ", columns!(), " FROM proposals WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(Proposal::try_from).transpose()
+}

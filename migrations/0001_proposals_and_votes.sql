@@ -1,0 +1,43 @@
+-- Proposals, votes and the live tally.
+-- Amounts are wei as decimal text (never REAL); times are Unix milliseconds UTC.
+-- A migration that has shipped is never edited: add a new file instead.
+
+CREATE TABLE proposals (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    title           TEXT    NOT NULL,
+    body            TEXT    NOT NULL,
+    author          TEXT    NOT NULL,
+    choices         TEXT    NOT NULL,           -- JSON array of labels
+    method          TEXT    NOT NULL,
+    starts_at       INTEGER NOT NULL,
+    ends_at         INTEGER NOT NULL,
+    snapshot_block  INTEGER,                    -- fixed on activation
+    quorum          TEXT    NOT NULL,           -- wei
+    threshold_bps   INTEGER NOT NULL CHECK (threshold_bps BETWEEN 0 AND 10000),
+    state           TEXT    NOT NULL,
+    voter_count     INTEGER NOT NULL DEFAULT 0, -- live tally: voters with a current vote
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    CHECK (ends_at > starts_at)
+);
+
+CREATE INDEX proposals_by_state ON proposals (state, id);
+
+-- One current vote per voter per proposal: the primary key is the rule.
+CREATE TABLE votes (
+    proposal_id INTEGER NOT NULL REFERENCES proposals (id),
+    voter       TEXT    NOT NULL,               -- EIP-55 0x form
+    choice      INTEGER NOT NULL,               -- 0-based
+    power       TEXT    NOT NULL,               -- wei at the snapshot block
+    source      TEXT    NOT NULL,
+    cast_at     INTEGER NOT NULL,
+    PRIMARY KEY (proposal_id, voter)
+) WITHOUT ROWID;
+
+-- The live tally, updated in the same transaction as each vote.
+CREATE TABLE tallies (
+    proposal_id INTEGER NOT NULL REFERENCES proposals (id),
+    choice      INTEGER NOT NULL,
+    power       TEXT    NOT NULL,               -- wei
+    PRIMARY KEY (proposal_id, choice)
+) WITHOUT ROWID;
