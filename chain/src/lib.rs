@@ -1,1 +1,4 @@
-//! placeholder
+//! iodao-chain: the only crate that speaks JSON-RPC. It implements core's
+//! ports against an EVM node with alloy: voting power at a block (staking
+//! buckets, ERC20Votes, balances), ioID registration checks, and the payout
+//! executor with its exactly-once journal. (Filled by the chain issue.)

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Address, Amount, Choice, ChoiceError, NewProposal, Outcome, Proposal, ProposalId, ProposalState,
-    Tally, TransitionError, Vote, VoteSource, WindowPosition,
+    Address, Amount, Choice, ChoiceError, NewProposal, Outcome, Proposal, ProposalId, ProposalState, Tally,
+    TransitionError, Vote, VoteSource, WindowPosition,
 };
 use crate::stake::{StakeError, StakeSource};
 use crate::store::{ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};
@@ -48,7 +48,9 @@ pub enum GovernanceError {
         state: ProposalState,
     },
     /// The voter had no stake at the snapshot.
-    #[error("{voter} had no voting power at block {block}, the snapshot of proposal {id}: only stake held at the snapshot counts")]
+    #[error(
+        "{voter} had no voting power at block {block}, the snapshot of proposal {id}: only stake held at the snapshot counts"
+    )]
     NoPower {
         /// Which proposal.
         id: ProposalId,
@@ -178,7 +180,8 @@ impl Governance {
         if power.is_zero() {
             return Err(GovernanceError::NoPower { id: proposal.id, voter: ballot.voter, block });
         }
-        let vote = Vote { proposal: proposal.id, voter: ballot.voter, choice, power, source: ballot.source, cast_at: now };
+        let vote =
+            Vote { proposal: proposal.id, voter: ballot.voter, choice, power, source: ballot.source, cast_at: now };
         let replaced = match self.store.record_vote(&proposal, &vote).await? {
             RecordedVote::New => None,
             RecordedVote::Replaced { choice, power } => Some((choice, power)),
@@ -211,7 +214,9 @@ impl Governance {
     fn refusal(&self, p: &Proposal, state: ProposalState) -> GovernanceError {
         match state {
             ProposalState::Pending => GovernanceError::VotingNotOpen { id: p.id, opens: p.window.start() },
-            ProposalState::Active | ProposalState::Closed(_) => GovernanceError::VotingClosed { id: p.id, closed: p.window.end() },
+            ProposalState::Active | ProposalState::Closed(_) => {
+                GovernanceError::VotingClosed { id: p.id, closed: p.window.end() }
+            }
             ProposalState::Executed | ProposalState::Cancelled => GovernanceError::NotVotable { id: p.id, state },
         }
     }

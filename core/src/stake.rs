@@ -76,7 +76,13 @@ impl CsvStakeSource {
             headers.iter().position(|h| h.eq_ignore_ascii_case("address")),
             headers.iter().position(|h| h.eq_ignore_ascii_case("amount")),
         ) else {
-            return Err(bad(1, format!("the header must name the columns `address,amount` (found `{}`)", headers.iter().collect::<Vec<_>>().join(","))));
+            return Err(bad(
+                1,
+                format!(
+                    "the header must name the columns `address,amount` (found `{}`)",
+                    headers.iter().collect::<Vec<_>>().join(",")
+                ),
+            ));
         };
         let mut power = HashMap::new();
         for record in csv.records() {
@@ -85,7 +91,9 @@ impl CsvStakeSource {
                 bad(line, e.to_string())
             })?;
             let line = record.position().map_or(0, csv::Position::line);
-            let field = |i: usize, name: &str| record.get(i).ok_or_else(|| bad(line, format!("the `{name}` column is missing")));
+            let field = |i: usize, name: &str| {
+                record.get(i).ok_or_else(|| bad(line, format!("the `{name}` column is missing")))
+            };
             let address = Address::parse(field(ai, "address")?).map_err(|e| bad(line, e.to_string()))?;
             let amount = Amount::parse_iotx(field(mi, "amount")?).map_err(|e| bad(line, e.to_string()))?;
             if power.insert(address, amount).is_some() {

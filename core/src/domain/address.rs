@@ -64,23 +64,19 @@ impl Address {
                 .map(Self)
                 .map_err(|_| AddressError::BadChecksum(s.to_owned()))
         } else {
-            EvmAddress::from_str(hex)
-                .map(Self)
-                .map_err(|_| AddressError::BadHex(s.to_owned()))
+            EvmAddress::from_str(hex).map(Self).map_err(|_| AddressError::BadHex(s.to_owned()))
         }
     }
 
     fn parse_io(s: &str) -> Result<Self, AddressError> {
         // IoTeX uses the original bech32 checksum (BIP-173), not bech32m.
-        let checked = CheckedHrpstring::new::<Bech32>(s)
-            .map_err(|e| AddressError::BadBech32(s.to_owned(), e.to_string()))?;
+        let checked =
+            CheckedHrpstring::new::<Bech32>(s).map_err(|e| AddressError::BadBech32(s.to_owned(), e.to_string()))?;
         if checked.hrp() != IO_HRP {
             return Err(AddressError::NotIotex(s.to_owned()));
         }
         let bytes: Vec<u8> = checked.byte_iter().collect();
-        let array: [u8; 20] = bytes
-            .try_into()
-            .map_err(|_| AddressError::NotIotex(s.to_owned()))?;
+        let array: [u8; 20] = bytes.try_into().map_err(|_| AddressError::NotIotex(s.to_owned()))?;
         Ok(Self(EvmAddress::from(array)))
     }
 
@@ -91,8 +87,7 @@ impl Address {
 
     /// The bech32 `io1…` form.
     pub fn to_io(&self) -> String {
-        bech32::encode::<Bech32>(IO_HRP, self.0.as_slice())
-            .expect("20 bytes always fit in a bech32 string")
+        bech32::encode::<Bech32>(IO_HRP, self.0.as_slice()).expect("20 bytes always fit in a bech32 string")
     }
 
     /// The underlying EVM address, for the chain adapter.
@@ -175,10 +170,7 @@ mod tests {
     fn a_wrong_checksum_is_rejected() {
         // Flip the case of one letter of a valid checksummed address.
         let bad = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD";
-        assert_eq!(
-            Address::parse(bad),
-            Err(AddressError::BadChecksum(bad.to_owned()))
-        );
+        assert_eq!(Address::parse(bad), Err(AddressError::BadChecksum(bad.to_owned())));
     }
 
     #[test]
@@ -220,25 +212,16 @@ mod tests {
         let last = chars.len() - 1;
         chars[last] = if chars[last] == 'q' { 'p' } else { 'q' };
         let bad: String = chars.into_iter().collect();
-        assert!(matches!(
-            Address::parse(&bad),
-            Err(AddressError::BadBech32(..))
-        ));
+        assert!(matches!(Address::parse(&bad), Err(AddressError::BadBech32(..))));
     }
 
     #[test]
     fn bech32_with_another_hrp_or_length_is_not_iotex() {
         let other = bech32::encode::<Bech32>(Hrp::parse_unchecked("bc"), &[1u8; 20]).unwrap();
         // Does not even start with io1: unknown form.
-        assert!(matches!(
-            Address::parse(&other),
-            Err(AddressError::UnknownForm(_))
-        ));
+        assert!(matches!(Address::parse(&other), Err(AddressError::UnknownForm(_))));
         let short = bech32::encode::<Bech32>(IO_HRP, &[1u8; 19]).unwrap();
-        assert_eq!(
-            Address::parse(&short),
-            Err(AddressError::NotIotex(short.clone()))
-        );
+        assert_eq!(Address::parse(&short), Err(AddressError::NotIotex(short.clone())));
     }
 
     #[test]
@@ -249,7 +232,12 @@ mod tests {
 
     #[test]
     fn malformed_hex_is_rejected() {
-        for bad in ["0x", "0x1234", "0xZZaeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed00"] {
+        for bad in [
+            "0x",
+            "0x1234",
+            "0xZZaeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed00",
+        ] {
             assert_eq!(Address::parse(bad), Err(AddressError::BadHex(bad.to_owned())), "{bad}");
         }
         assert!(matches!(Address::parse("hello"), Err(AddressError::UnknownForm(_))));

@@ -52,9 +52,7 @@ impl Amount {
         if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
             return Err(AmountError::NotANumber(t.to_owned()));
         }
-        U256::from_str_radix(t, 10)
-            .map(Self)
-            .map_err(|_| AmountError::Overflow(t.to_owned()))
+        U256::from_str_radix(t, 10).map(Self).map_err(|_| AmountError::Overflow(t.to_owned()))
     }
 
     /// Parses IOTX written with up to 18 decimals ("1.5" is 1.5e18 wei).
@@ -66,7 +64,8 @@ impl Amount {
             None => (t, ""),
         };
         let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-        if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) || (t.contains('.') && frac.is_empty()) {
+        if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) || (t.contains('.') && frac.is_empty())
+        {
             return Err(AmountError::NotANumber(t.to_owned()));
         }
         if frac.len() > DECIMALS {
@@ -80,9 +79,7 @@ impl Amount {
         if trimmed.is_empty() {
             return Ok(Self::ZERO);
         }
-        U256::from_str_radix(trimmed, 10)
-            .map(Self)
-            .map_err(|_| AmountError::Overflow(t.to_owned()))
+        U256::from_str_radix(trimmed, 10).map(Self).map_err(|_| AmountError::Overflow(t.to_owned()))
     }
 
     /// The wei value as decimal text (the stored form).

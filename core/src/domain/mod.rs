@@ -10,10 +10,9 @@ mod vote;
 pub use address::{Address, AddressError};
 pub use amount::{Amount, AmountError, DECIMALS};
 pub use proposal::{
-    Bps, BpsError, Choice, ChoiceError, Choices, ChoicesError, NewProposal, Outcome, Proposal,
-    ProposalId, ProposalIdError, ProposalState, TransitionError, VotingMethod, Window,
-    WindowError, WindowPosition,
+    Bps, BpsError, Choice, ChoiceError, Choices, ChoicesError, NewProposal, Outcome, Proposal, ProposalId,
+    ProposalIdError, ProposalState, TransitionError, VotingMethod, Window, WindowError, WindowPosition,
 };
-pub use tally::{Tally, TallyError};
+pub use tally::{ChoiceRow, Tally, TallyError, TallyReport};
 pub use text::{Body, ChoiceLabel, TextError, Title};
 pub use vote::{Vote, VoteSource};

@@ -83,7 +83,9 @@ impl Bps {
         let t = s.trim();
         let p = t.strip_suffix('%').unwrap_or(t).trim();
         let (int, frac) = p.split_once('.').unwrap_or((p, ""));
-        let ok = !int.is_empty() && int.len() <= 3 && frac.len() <= 2
+        let ok = !int.is_empty()
+            && int.len() <= 3
+            && frac.len() <= 2
             && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
             && !(p.contains('.') && frac.is_empty());
         if !ok {
@@ -91,10 +93,7 @@ impl Bps {
         }
         let int: u32 = int.parse().map_err(|_| BpsError(t.to_owned()))?;
         let frac: u32 = format!("{frac:0<2}").parse().map_err(|_| BpsError(t.to_owned()))?;
-        u16::try_from(int * 100 + frac)
-            .ok()
-            .and_then(Self::new)
-            .ok_or_else(|| BpsError(t.to_owned()))
+        u16::try_from(int * 100 + frac).ok().and_then(Self::new).ok_or_else(|| BpsError(t.to_owned()))
     }
 
     /// The basis points.
@@ -149,10 +148,7 @@ impl Choices {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let labels = labels
-            .into_iter()
-            .map(|l| ChoiceLabel::parse(l.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let labels = labels.into_iter().map(|l| ChoiceLabel::parse(l.as_ref())).collect::<Result<Vec<_>, _>>()?;
         if !(Self::MIN..=Self::MAX).contains(&labels.len()) {
             return Err(ChoicesError::Count(labels.len()));
         }
@@ -186,10 +182,7 @@ impl Choices {
 
     /// The abstain choice, if there is one.
     pub fn abstain(&self) -> Option<Choice> {
-        self.0
-            .iter()
-            .position(|l| l.as_str().eq_ignore_ascii_case("abstain"))
-            .map(Choice)
+        self.0.iter().position(|l| l.as_str().eq_ignore_ascii_case("abstain")).map(Choice)
     }
 
     /// True when the first two choices are For and Against (or Yes and No):
@@ -198,9 +191,7 @@ impl Choices {
         let is = |i: usize, names: &[&str]| {
             self.0.get(i).is_some_and(|l| names.iter().any(|n| l.as_str().eq_ignore_ascii_case(n)))
         };
-        is(0, &["for", "yes"])
-            && is(1, &["against", "no"])
-            && self.0.len() <= 2 + usize::from(self.abstain().is_some())
+        is(0, &["for", "yes"]) && is(1, &["against", "no"]) && self.0.len() <= 2 + usize::from(self.abstain().is_some())
     }
 
     /// Parses a voter's choice: its number (1-based) or its label.
@@ -213,14 +204,10 @@ impl Choices {
                 Err(ChoiceError::OutOfRange { given: t.to_owned(), count: self.len() })
             };
         }
-        self.0
-            .iter()
-            .position(|l| l.as_str().eq_ignore_ascii_case(t))
-            .map(Choice)
-            .ok_or_else(|| ChoiceError::Unknown {
-                given: t.to_owned(),
-                options: self.labels().collect::<Vec<_>>().join(", "),
-            })
+        self.0.iter().position(|l| l.as_str().eq_ignore_ascii_case(t)).map(Choice).ok_or_else(|| ChoiceError::Unknown {
+            given: t.to_owned(),
+            options: self.labels().collect::<Vec<_>>().join(", "),
+        })
     }
 
     /// The choice at a 0-based index read from the store.
@@ -500,6 +487,11 @@ pub struct Proposal {
 }
 
 impl Proposal {
+    /// How `tally` reads under this proposal's choices, quorum and threshold.
+    pub fn report(&self, tally: &Tally) -> super::TallyReport {
+        tally.report(&self.choices, self.quorum, self.threshold)
+    }
+
     fn illegal(&self, action: &'static str) -> TransitionError {
         TransitionError::Illegal { id: self.id, from: self.state, action }
     }
@@ -577,11 +569,7 @@ mod tests {
     }
 
     fn tally(for_: u64, against: u64, abstain: u64) -> Tally {
-        Tally::from_totals(vec![
-            Amount::from_iotx(for_),
-            Amount::from_iotx(against),
-            Amount::from_iotx(abstain),
-        ])
+        Tally::from_totals(vec![Amount::from_iotx(for_), Amount::from_iotx(against), Amount::from_iotx(abstain)])
     }
 
     const ALL: [ProposalState; 7] = [
@@ -597,10 +585,7 @@ mod tests {
     #[test]
     fn pending_activates_once_the_window_opens_and_fixes_the_snapshot() {
         let mut p = proposal(ProposalState::Pending);
-        assert_eq!(
-            p.activate(7, at(99)),
-            Err(TransitionError::TooEarly { id: p.id, opens: at(100) })
-        );
+        assert_eq!(p.activate(7, at(99)), Err(TransitionError::TooEarly { id: p.id, opens: at(100) }));
         assert_eq!(p.state, ProposalState::Pending);
         p.activate(7, at(100)).unwrap();
         assert_eq!(p.state, ProposalState::Active);
@@ -622,10 +607,7 @@ mod tests {
     #[test]
     fn active_closes_only_after_the_window_with_the_tallied_outcome() {
         let mut p = proposal(ProposalState::Active);
-        assert_eq!(
-            p.close(&tally(20, 0, 0), at(199)),
-            Err(TransitionError::StillOpen { id: p.id, closes: at(200) })
-        );
+        assert_eq!(p.close(&tally(20, 0, 0), at(199)), Err(TransitionError::StillOpen { id: p.id, closes: at(200) }));
         assert_eq!(p.close(&tally(20, 0, 0), at(200)), Ok(Outcome::Passed));
         assert_eq!(p.state, ProposalState::Closed(Outcome::Passed));
 
@@ -700,10 +682,7 @@ mod tests {
         assert_eq!(c.choice("1").unwrap().index(), 0);
         assert_eq!(c.choice("against").unwrap().index(), 1);
         assert_eq!(c.choice(" ABSTAIN ").unwrap().index(), 2);
-        assert_eq!(
-            c.choice("4"),
-            Err(ChoiceError::OutOfRange { given: "4".into(), count: 3 })
-        );
+        assert_eq!(c.choice("4"), Err(ChoiceError::OutOfRange { given: "4".into(), count: 3 }));
         assert_eq!(c.choice("0"), Err(ChoiceError::OutOfRange { given: "0".into(), count: 3 }));
         assert_eq!(
             c.choice("maybe").unwrap_err().to_string(),

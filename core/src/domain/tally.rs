@@ -51,10 +51,7 @@ impl Tally {
     /// Counts one voter's vote.
     pub fn add(&mut self, choice: usize, power: Amount) -> Result<(), TallyError> {
         let count = self.totals.len();
-        let slot = self
-            .totals
-            .get_mut(choice)
-            .ok_or(TallyError::NoSuchChoice { choice: choice + 1, count })?;
+        let slot = self.totals.get_mut(choice).ok_or(TallyError::NoSuchChoice { choice: choice + 1, count })?;
         *slot = slot.checked_add(power).ok_or(TallyError::Overflow(choice + 1))?;
         self.voters += 1;
         Ok(())
@@ -63,10 +60,7 @@ impl Tally {
     /// Takes back a vote counted earlier (when a voter changes it).
     pub fn remove(&mut self, choice: usize, power: Amount) -> Result<(), TallyError> {
         let count = self.totals.len();
-        let slot = self
-            .totals
-            .get_mut(choice)
-            .ok_or(TallyError::NoSuchChoice { choice: choice + 1, count })?;
+        let slot = self.totals.get_mut(choice).ok_or(TallyError::NoSuchChoice { choice: choice + 1, count })?;
         *slot = slot.checked_sub(power).ok_or(TallyError::Underflow(choice + 1))?;
         self.voters = self.voters.saturating_sub(1);
         Ok(())
@@ -150,6 +144,73 @@ impl Tally {
     }
 }
 
+/// A tally as front-ends show it: one row per choice with its share, the
+/// quorum's progress and the outcome the votes so far would give.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TallyReport {
+    /// One row per choice, in the proposal's order.
+    pub choices: Vec<ChoiceRow>,
+    /// Voters with a current vote.
+    pub voters: u64,
+    /// All power that took part (abstain included), in wei.
+    pub participation: Amount,
+    /// The proposal's quorum.
+    pub quorum: Amount,
+    /// Whether participation reaches the quorum.
+    pub quorum_met: bool,
+    /// The proposal's threshold.
+    pub threshold: Bps,
+    /// The outcome if the vote closed with these totals.
+    pub outcome: Outcome,
+    /// The single leading non-abstain choice, if any (1-based).
+    pub leader: Option<usize>,
+}
+
+/// One choice's line in a [`TallyReport`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ChoiceRow {
+    /// 1-based number.
+    pub number: usize,
+    /// Its label.
+    pub label: String,
+    /// Power behind it, in wei.
+    pub power: Amount,
+    /// Its share of participation in basis points, rounded down (display only).
+    pub share_bps: u16,
+}
+
+impl Tally {
+    /// The report of this tally for a proposal with these rules.
+    pub fn report(&self, choices: &Choices, quorum: Amount, threshold: Bps) -> TallyReport {
+        let participation = self.participation();
+        let share = |a: Amount| -> u16 {
+            if participation.is_zero() {
+                return 0;
+            }
+            let bps = U512::from(a.wei()) * U512::from(Bps::MAX) / participation;
+            u16::try_from(bps).unwrap_or(Bps::MAX)
+        };
+        TallyReport {
+            choices: choices
+                .labels()
+                .enumerate()
+                .map(|(i, label)| {
+                    let power = self.totals.get(i).copied().unwrap_or_default();
+                    ChoiceRow { number: i + 1, label: label.to_owned(), power, share_bps: share(power) }
+                })
+                .collect(),
+            voters: self.voters,
+            // Every total is a U256 and real supplies are far below 2^256: saturate rather than fail.
+            participation: Amount::from_wei(alloy_primitives::U256::saturating_from(participation)),
+            quorum,
+            quorum_met: participation >= U512::from(quorum.wei()),
+            threshold,
+            outcome: self.outcome(choices, quorum, threshold),
+            leader: self.leader(choices).map(Choice::number),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use alloy_primitives::U256;
@@ -226,6 +287,23 @@ mod tests {
         let t = Tally::from_totals(vec![max, max, max]);
         assert_eq!(t.outcome(&c, max, bps(4999)), Outcome::Passed);
         assert_eq!(t.outcome(&c, max, bps(5000)), Outcome::Rejected);
+    }
+
+    #[test]
+    fn the_report_shows_shares_quorum_and_the_outcome_so_far() {
+        let c = Choices::for_against_abstain();
+        let t = Tally::from_parts(vec![wei(600), wei(300), wei(100)], 3);
+        let r = t.report(&c, wei(1000), bps(5000));
+        assert_eq!(r.choices.iter().map(|c| c.share_bps).collect::<Vec<_>>(), vec![6000, 3000, 1000]);
+        assert_eq!(r.choices[1].label, "Against");
+        assert_eq!(r.participation, wei(1000));
+        assert!(r.quorum_met);
+        assert_eq!(r.outcome, Outcome::Passed);
+        assert_eq!(r.leader, Some(1));
+        let empty = Tally::empty(3).report(&c, wei(1), bps(5000));
+        assert_eq!(empty.choices[0].share_bps, 0);
+        assert!(!empty.quorum_met);
+        assert_eq!(empty.outcome, Outcome::QuorumNotMet);
     }
 
     #[test]

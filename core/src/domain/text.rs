@@ -26,10 +26,7 @@ pub enum TextError {
 /// Removes control characters (keeping newlines and tabs where `multiline`)
 /// and trims; then checks the length in characters.
 fn clean(field: &'static str, raw: &str, max: usize, multiline: bool) -> Result<String, TextError> {
-    let kept: String = raw
-        .chars()
-        .filter(|c| !c.is_control() || (multiline && (*c == '\n' || *c == '\t')))
-        .collect();
+    let kept: String = raw.chars().filter(|c| !c.is_control() || (multiline && (*c == '\n' || *c == '\t'))).collect();
     let text = kept.trim().to_owned();
     if text.is_empty() {
         return Err(TextError::Empty { field });
@@ -111,10 +108,7 @@ mod tests {
         let ok = "é".repeat(200);
         assert_eq!(Title::parse(&ok).unwrap().as_str().chars().count(), 200);
         let long = "é".repeat(201);
-        assert_eq!(
-            Title::parse(&long),
-            Err(TextError::TooLong { field: "title", len: 201, max: 200 })
-        );
+        assert_eq!(Title::parse(&long), Err(TextError::TooLong { field: "title", len: 201, max: 200 }));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{SqlitePool, Sqlite, Transaction};
+use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use proposals::{ProposalQuery, TransitionFailed};
 pub use votes::RecordedVote;
@@ -131,7 +131,8 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("twice.db").display());
         super::Store::open(&url).await.unwrap().close().await;
         let store = super::Store::open(&url).await.unwrap();
-        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&store.pool).await.unwrap();
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&store.pool).await.unwrap();
         assert_eq!(usize::try_from(applied).unwrap(), super::MIGRATOR.iter().count());
     }
 }

@@ -5,8 +5,8 @@ use sqlx::{Sqlite, Transaction};
 
 use super::{Store, StoreError, corrupt, from_millis, to_millis};
 use crate::domain::{
-    Address, Amount, Body, Bps, Choices, NewProposal, Proposal, ProposalId, ProposalState, Tally,
-    Title, TransitionError, VotingMethod, Window,
+    Address, Amount, Body, Bps, Choices, NewProposal, Proposal, ProposalId, ProposalState, Tally, Title,
+    TransitionError, VotingMethod, Window,
 };
 
 /// The columns of [`Row`], as a literal so queries stay `&'static str`.
@@ -37,7 +37,8 @@ struct Row {
 impl TryFrom<Row> for Proposal {
     type Error = StoreError;
     fn try_from(r: Row) -> Result<Self, StoreError> {
-        let labels: Vec<String> = labels_json::parse(&r.choices).ok_or_else(|| corrupt("proposals.choices", &r.choices))?;
+        let labels: Vec<String> =
+            labels_json::parse(&r.choices).ok_or_else(|| corrupt("proposals.choices", &r.choices))?;
         Ok(Proposal {
             id: ProposalId::from_store(r.id),
             title: Title::parse(&r.title).map_err(|e| corrupt("proposals.title", e))?,
@@ -45,8 +46,11 @@ impl TryFrom<Row> for Proposal {
             author: Address::parse(&r.author).map_err(|e| corrupt("proposals.author", e))?,
             choices: Choices::parse(labels).map_err(|e| corrupt("proposals.choices", e))?,
             method: VotingMethod::parse(&r.method).ok_or_else(|| corrupt("proposals.method", &r.method))?,
-            window: Window::new(from_millis("proposals.starts_at", r.starts_at)?, from_millis("proposals.ends_at", r.ends_at)?)
-                .map_err(|e| corrupt("proposals.ends_at", e))?,
+            window: Window::new(
+                from_millis("proposals.starts_at", r.starts_at)?,
+                from_millis("proposals.ends_at", r.ends_at)?,
+            )
+            .map_err(|e| corrupt("proposals.ends_at", e))?,
             snapshot_block: r
                 .snapshot_block
                 .map(|b| u64::try_from(b).map_err(|e| corrupt("proposals.snapshot_block", e)))
@@ -163,11 +167,11 @@ impl Store {
             columns!(),
             " FROM proposals WHERE (?1 IS NULL OR state = ?1) ORDER BY id DESC LIMIT ?2 OFFSET ?3"
         ))
-            .bind(q.state.map(ProposalState::as_str))
-            .bind(i64::from(q.limit))
-            .bind(i64::from(q.offset))
-            .fetch_all(&self.pool)
-            .await?;
+        .bind(q.state.map(ProposalState::as_str))
+        .bind(i64::from(q.limit))
+        .bind(i64::from(q.offset))
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter().map(Proposal::try_from).collect()
     }
 

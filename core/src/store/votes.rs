@@ -1,11 +1,9 @@
 //! Votes and the live tally, written together in one transaction.
 
-use sqlx::{Row as _, Sqlite, Transaction};
+use sqlx::{Sqlite, Transaction};
 
 use super::{Store, StoreError, corrupt, from_millis, to_millis};
-use crate::domain::{
-    Address, Amount, Choice, Proposal, ProposalId, ProposalState, Tally, Vote, VoteSource,
-};
+use crate::domain::{Address, Amount, Choice, Proposal, ProposalId, ProposalState, Tally, Vote, VoteSource};
 
 /// What storing a vote did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,20 +72,48 @@ impl Store {
 
     /// Counts the tally afresh from every stored vote. Must always equal
     /// [`Store::live_tally`].
+    ///
+    /// The sum is exact and done inside SQLite: each decimal power is cut
+    /// into nine 9-digit limbs (81 digits ≥ the 78 of 2^256), each limb is
+    /// summed as a 64-bit integer (SQLite's `SUM` of integers fails on
+    /// overflow instead of going to floating point, and 9-digit limbs leave
+    /// room for 9 · 10^9 votes), and the limbs are recombined in U256 here.
+    /// This avoids moving a million rows through the driver.
     pub async fn recount(&self, proposal: &Proposal) -> Result<Tally, StoreError> {
-        use futures_util::TryStreamExt as _;
-        let mut tally = Tally::empty(proposal.choices.len());
-        let mut rows = sqlx::query("SELECT choice, power FROM votes WHERE proposal_id = ?")
-            .bind(proposal.id.get())
-            .fetch(&self.pool);
-        while let Some(row) = rows.try_next().await? {
-            let choice: i64 = row.try_get(0)?;
-            let power: &str = row.try_get(1)?;
-            let power = Amount::parse_wei(power).map_err(|e| corrupt("votes.power", e))?;
-            let index = usize::try_from(choice).map_err(|e| corrupt("votes.choice", e))?;
-            tally.add(index, power).map_err(|e| corrupt("votes", e))?;
+        let rows: Vec<LimbRow> = sqlx::query_as(
+            "SELECT choice, COUNT(*) AS voters, \
+             SUM(power = '' OR power GLOB '*[^0-9]*' OR length(power) > 78) AS invalid, \
+             SUM(CAST(substr(power,  -9, 9) AS INTEGER)) AS l0, \
+             SUM(CAST(substr(power, -18, 9) AS INTEGER)) AS l1, \
+             SUM(CAST(substr(power, -27, 9) AS INTEGER)) AS l2, \
+             SUM(CAST(substr(power, -36, 9) AS INTEGER)) AS l3, \
+             SUM(CAST(substr(power, -45, 9) AS INTEGER)) AS l4, \
+             SUM(CAST(substr(power, -54, 9) AS INTEGER)) AS l5, \
+             SUM(CAST(substr(power, -63, 9) AS INTEGER)) AS l6, \
+             SUM(CAST(substr(power, -72, 9) AS INTEGER)) AS l7, \
+             SUM(CAST(substr(power, -81, 9) AS INTEGER)) AS l8 \
+             FROM votes WHERE proposal_id = ? GROUP BY choice ORDER BY choice",
+        )
+        .bind(proposal.id.get())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut totals = vec![Amount::ZERO; proposal.choices.len()];
+        let mut voters: u64 = 0;
+        for row in rows {
+            if row.invalid != 0 {
+                return Err(corrupt(
+                    "votes.power",
+                    format!("{} values of choice {} are not decimal wei", row.invalid, row.choice),
+                ));
+            }
+            let slot = usize::try_from(row.choice)
+                .ok()
+                .and_then(|c| totals.get_mut(c))
+                .ok_or_else(|| corrupt("votes.choice", row.choice))?;
+            *slot = row.total().ok_or_else(|| corrupt("votes.power", "the sum exceeds 2^256 wei"))?;
+            voters += u64::try_from(row.voters).map_err(|e| corrupt("votes", e))?;
         }
-        Ok(tally)
+        Ok(Tally::from_parts(totals, voters))
     }
 
     /// One voter's current vote on a proposal.
@@ -115,7 +141,36 @@ impl Store {
         .await?;
         rows.into_iter().map(|r| r.into_vote(proposal)).collect()
     }
+}
 
+/// Per-choice sums of 9-digit limbs, least significant first.
+#[derive(sqlx::FromRow)]
+struct LimbRow {
+    choice: i64,
+    voters: i64,
+    invalid: i64,
+    l0: i64,
+    l1: i64,
+    l2: i64,
+    l3: i64,
+    l4: i64,
+    l5: i64,
+    l6: i64,
+    l7: i64,
+    l8: i64,
+}
+
+impl LimbRow {
+    /// Σ limb_k · 10^(9k), or `None` past 2^256 − 1.
+    fn total(&self) -> Option<Amount> {
+        let base = alloy_primitives::U256::from(1_000_000_000u64);
+        let mut total = alloy_primitives::U256::ZERO;
+        for limb in [self.l8, self.l7, self.l6, self.l5, self.l4, self.l3, self.l2, self.l1, self.l0] {
+            let limb = alloy_primitives::U256::from(u64::try_from(limb).ok()?);
+            total = total.checked_mul(base)?.checked_add(limb)?;
+        }
+        Some(Amount::from_wei(total))
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -143,11 +198,15 @@ impl VoteRow {
     }
 }
 
-pub(super) async fn live_tally(tx: &mut Transaction<'static, Sqlite>, proposal: &Proposal) -> Result<Tally, StoreError> {
-    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT choice, power FROM tallies WHERE proposal_id = ? ORDER BY choice")
-        .bind(proposal.id.get())
-        .fetch_all(&mut **tx)
-        .await?;
+pub(super) async fn live_tally(
+    tx: &mut Transaction<'static, Sqlite>,
+    proposal: &Proposal,
+) -> Result<Tally, StoreError> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT choice, power FROM tallies WHERE proposal_id = ? ORDER BY choice")
+            .bind(proposal.id.get())
+            .fetch_all(&mut **tx)
+            .await?;
     let voters: i64 = sqlx::query_scalar("SELECT voter_count FROM proposals WHERE id = ?")
         .bind(proposal.id.get())
         .fetch_one(&mut **tx)
@@ -188,11 +247,12 @@ async fn upsert(
     tally: &mut Tally,
 ) -> Result<RecordedVote, StoreError> {
     let voter = vote.voter.to_hex();
-    let old: Option<(i64, String)> = sqlx::query_as("SELECT choice, power FROM votes WHERE proposal_id = ? AND voter = ?")
-        .bind(proposal.id.get())
-        .bind(&voter)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let old: Option<(i64, String)> =
+        sqlx::query_as("SELECT choice, power FROM votes WHERE proposal_id = ? AND voter = ?")
+            .bind(proposal.id.get())
+            .bind(&voter)
+            .fetch_optional(&mut **tx)
+            .await?;
     let recorded = match old {
         Some((choice, power)) => {
             let choice = usize::try_from(choice)
@@ -220,4 +280,105 @@ async fn upsert(
     .execute(&mut **tx)
     .await?;
     Ok(recorded)
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy_primitives::U256;
+    use chrono::{Duration, Utc};
+
+    use super::super::test_support::temp_store;
+    use crate::domain::*;
+
+    async fn active_proposal(store: &super::Store) -> Proposal {
+        let now = Utc::now();
+        let new = NewProposal {
+            title: Title::parse("t").unwrap(),
+            body: Body::parse("b").unwrap(),
+            author: Address::from([1; 20]),
+            choices: Choices::for_against_abstain(),
+            method: VotingMethod::SingleChoice,
+            window: Window::new(now - Duration::hours(1), now + Duration::hours(1)).unwrap(),
+            quorum: Amount::ZERO,
+            threshold: Bps::new(5000).unwrap(),
+        };
+        let p = store.insert_proposal(&new, now).await.unwrap();
+        store.transition(p.id, now, |p, _| p.activate(1, now)).await.unwrap()
+    }
+
+    fn vote(p: &Proposal, who: u8, choice: &str, power: U256) -> Vote {
+        Vote {
+            proposal: p.id,
+            voter: Address::from([who; 20]),
+            choice: p.choices.choice(choice).unwrap(),
+            power: Amount::from_wei(power),
+            source: VoteSource::Cli,
+            cast_at: Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_recount_is_exact_across_every_limb() {
+        let (store, _dir) = temp_store().await;
+        let p = active_proposal(&store).await;
+        // 78-digit values, a value with a zero limb in the middle, 1 wei.
+        let half = U256::MAX / U256::from(2);
+        let gappy =
+            U256::from_str_radix("1000000000000000000000000000000000000000000000000000000000000000001", 10).unwrap();
+        let votes = vec![
+            vote(&p, 1, "1", half),
+            vote(&p, 2, "1", half),
+            vote(&p, 3, "2", gappy),
+            vote(&p, 4, "2", gappy),
+            vote(&p, 5, "3", U256::from(1)),
+        ];
+        store.record_votes(&p, &votes).await.unwrap();
+        let recount = store.recount(&p).await.unwrap();
+        assert_eq!(recount.totals()[0].wei(), half + half);
+        assert_eq!(recount.totals()[1].wei(), gappy + gappy);
+        assert_eq!(recount.totals()[2].wei(), U256::from(1));
+        assert_eq!(recount.voters(), 5);
+        assert_eq!(recount, store.live_tally(&p).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_power_is_reported_not_counted_as_zero() {
+        let (store, _dir) = temp_store().await;
+        let p = active_proposal(&store).await;
+        store.record_vote(&p, &vote(&p, 1, "1", U256::from(5))).await.unwrap();
+        sqlx::query("UPDATE votes SET power = '5e3'").execute(&store.pool).await.unwrap();
+        let err = store.recount(&p).await.unwrap_err();
+        assert!(matches!(err, super::StoreError::Corrupt { what: "votes.power", .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_batch_replaces_within_itself_and_refuses_votes_after_the_close() {
+        let (store, _dir) = temp_store().await;
+        let p = active_proposal(&store).await;
+        let mut late = vote(&p, 3, "1", U256::from(7));
+        late.cast_at = p.window.end();
+        let results = store
+            .record_votes(&p, &[vote(&p, 1, "1", U256::from(10)), vote(&p, 1, "2", U256::from(10)), late])
+            .await
+            .unwrap();
+        assert_eq!(results[0], super::RecordedVote::New);
+        assert_eq!(
+            results[1],
+            super::RecordedVote::Replaced {
+                choice: p.choices.choice("1").unwrap(),
+                power: Amount::from_wei(U256::from(10))
+            }
+        );
+        assert_eq!(results[2], super::RecordedVote::Closed(ProposalState::Active));
+        let live = store.live_tally(&p).await.unwrap();
+        assert_eq!(
+            live.totals().iter().map(|a| a.wei()).collect::<Vec<_>>(),
+            vec![U256::ZERO, U256::from(10), U256::ZERO]
+        );
+        assert_eq!(live.voters(), 1);
+        assert_eq!(store.recount(&p).await.unwrap(), live);
+        let v = store.vote_of(&p, Address::from([1; 20])).await.unwrap().unwrap();
+        assert_eq!(v.choice.number(), 2);
+        assert!(store.vote_of(&p, Address::from([3; 20])).await.unwrap().is_none());
+    }
 }

@@ -1,0 +1,5 @@
+//! Integration tests of the governance service against a real SQLite file.
+
+mod helpers;
+mod lifecycle;
+mod voting;

@@ -1,0 +1,152 @@
+//! The command line: every command and its `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// iodao: governance bot and incentive allocator of an IoTeX 2.0 DAO.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (default: iodao.toml in the working directory, if present).
+    #[arg(long, global = true, env = "IODAO_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Write logs as JSON lines (for log collectors) instead of text.
+    #[arg(long, global = true)]
+    pub json_logs: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start everything that is configured (for now: the web server and its /healthz) and
+    /// open and close proposals as their windows start and end.
+    Serve,
+    /// Create the database if needed and apply migrations, then exit.
+    Migrate,
+    /// Fill the database with demo stakers, proposals and votes (once), then serve.
+    Demo(DemoArgs),
+    /// Create, list, show or cancel proposals.
+    #[command(subcommand)]
+    Proposal(ProposalCommand),
+    /// Record a vote as the operator (power read at the proposal's snapshot block).
+    Vote(VoteArgs),
+    /// Show a proposal's tally: totals per choice, quorum, threshold and outcome.
+    Tally(TallyArgs),
+}
+
+/// `iodao demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seed the demo data and exit instead of serving.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// `iodao proposal …`.
+#[derive(Debug, Subcommand)]
+pub enum ProposalCommand {
+    /// Create a proposal.
+    Create(CreateArgs),
+    /// List proposals, newest first.
+    List(ListArgs),
+    /// Show one proposal with its live tally.
+    Show(ShowArgs),
+    /// Cancel a pending or active proposal.
+    Cancel(ShowArgs),
+}
+
+/// `iodao proposal create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// One line, at most 200 characters.
+    #[arg(long)]
+    pub title: String,
+    /// Markdown body, at most 20 000 characters.
+    #[arg(long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+    /// Read the body from this file.
+    #[arg(long)]
+    pub body_file: Option<PathBuf>,
+    /// The proposing address (0x… or io1…).
+    #[arg(long)]
+    pub author: String,
+    /// A choice; repeat for each (2 to 20). Default: For, Against, Abstain.
+    #[arg(long = "choice")]
+    pub choices: Vec<String>,
+    /// Time until voting opens, like 0s, 2h or 1day (default: governance.voting_delay).
+    #[arg(long)]
+    pub delay: Option<String>,
+    /// How long voting stays open, like 3days (default: governance.voting_period).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Quorum in IOTX (default: governance.quorum).
+    #[arg(long)]
+    pub quorum: Option<String>,
+    /// Pass threshold in percent of non-abstain power (default: governance.threshold).
+    #[arg(long)]
+    pub threshold: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `iodao proposal list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only proposals in this state: pending, active, passed, rejected,
+    /// quorum-not-met, executed, cancelled.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Skip this many (for paging).
+    #[arg(long, default_value_t = 0)]
+    pub offset: u32,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A command that names one proposal.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The proposal's number (12 or #12).
+    pub id: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `iodao vote`.
+#[derive(Debug, Args)]
+pub struct VoteArgs {
+    /// The proposal's number.
+    pub id: String,
+    /// The choice: its number or its label.
+    pub choice: String,
+    /// The voter's address (0x… or io1…).
+    #[arg(long)]
+    pub voter: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `iodao tally`.
+#[derive(Debug, Args)]
+pub struct TallyArgs {
+    /// The proposal's number.
+    pub id: String,
+    /// Count afresh from every stored vote instead of reading the live tally.
+    #[arg(long)]
+    pub recount: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,174 @@
+//! `iodao demo`: seeds a demo DAO (stakers, proposals in every state, votes)
+//! into the configured database once, then serves it.
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use iodao_core::{
+    Address, Amount, Ballot, Body, Bps, Choices, CsvStakeSource, Governance, NewProposal, ProposalQuery, Title,
+    VoteSource, VotingMethod, Window,
+};
+
+use crate::cli::DemoArgs;
+use crate::config::Config;
+use crate::{cmd, wiring};
+
+/// Demo stakers: (name, IOTX).
+const STAKERS: [(&str, u64); 10] = [
+    ("atlas", 420_000),
+    ("boreal", 260_000),
+    ("cinder", 180_000),
+    ("delta", 150_000),
+    ("ember", 95_000),
+    ("fjord", 60_000),
+    ("gale", 42_000),
+    ("harbor", 25_000),
+    ("iris", 12_500),
+    ("juniper", 3_200),
+];
+
+/// A stable address per demo name, so demo data is the same on every machine.
+fn demo_address(name: &str) -> Address {
+    let hash = alloy_primitives::keccak256(format!("iodao demo staker {name}"));
+    let mut bytes = [0u8; 20];
+    bytes.copy_from_slice(&hash[12..]);
+    Address::from(bytes)
+}
+
+/// Seeds (if the database has no proposals yet) and serves unless `--no-serve`.
+pub async fn run(cfg: &Config, args: &DemoArgs) -> anyhow::Result<()> {
+    if !cfg.stake_csv.exists() {
+        write_stakers(cfg)?;
+    }
+    let gov = wiring::governance(cfg).await?;
+    let existing = gov.proposals(ProposalQuery { limit: 1, ..ProposalQuery::default() }).await?;
+    if existing.is_empty() {
+        let stakers: Vec<Address> = {
+            let csv = CsvStakeSource::load(&cfg.stake_csv)?;
+            let mut s: Vec<(Address, Amount)> = csv.stakers().collect();
+            s.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            s.into_iter().map(|(a, _)| a).collect()
+        };
+        anyhow::ensure!(stakers.len() >= 4, "the demo needs at least 4 stakers in {}", cfg.stake_csv.display());
+        seed(&gov, &stakers, Utc::now()).await?;
+        println!("demo data created in {}", cfg.database_url);
+    } else {
+        println!("{} already has proposals; demo data not added again", cfg.database_url);
+    }
+    if args.no_serve {
+        gov.store().close().await;
+        return Ok(());
+    }
+    cmd::serve::run(cfg, gov).await
+}
+
+fn write_stakers(cfg: &Config) -> anyhow::Result<()> {
+    let mut text = String::from("# iodao demo stakers (fixed snapshot)\nname,address,amount\n");
+    for (name, iotx) in STAKERS {
+        text.push_str(&format!("{name},{},{iotx}\n", demo_address(name)));
+    }
+    std::fs::write(&cfg.stake_csv, text).with_context(|| format!("cannot write {}", cfg.stake_csv.display()))?;
+    println!("wrote demo stakers to {}", cfg.stake_csv.display());
+    Ok(())
+}
+
+struct Spec<'a> {
+    title: &'a str,
+    body: &'a str,
+    choices: &'a [&'a str],
+    /// Window relative to now.
+    opens: Duration,
+    closes: Duration,
+    /// (staker index, choice number) cast an hour after opening.
+    votes: &'a [(usize, &'a str)],
+    cancel: bool,
+}
+
+async fn seed(gov: &Governance, stakers: &[Address], now: DateTime<Utc>) -> anyhow::Result<()> {
+    let yes_no: &[&str] = &["For", "Against", "Abstain"];
+    let specs = [
+        Spec {
+            title: "Raise the device-program share to 40% for Q1",
+            body: "Device programs onboarded **3 100** new ioID devices last quarter.\n\nThis proposal raises their category share of the epoch budget from 30% to 40%.",
+            choices: yes_no,
+            opens: Duration::days(-10),
+            closes: Duration::days(-3),
+            votes: &[(0, "1"), (1, "1"), (2, "2"), (4, "3")],
+            cancel: false,
+        },
+        Spec {
+            title: "Sponsor the DePIN builders' hackathon",
+            body: "Spend 250 000 IOTX from the treasury on prizes for a builders' hackathon.",
+            choices: yes_no,
+            opens: Duration::days(-8),
+            closes: Duration::days(-1),
+            votes: &[(8, "1"), (9, "2")],
+            cancel: false,
+        },
+        Spec {
+            title: "Fund ioID onboarding for 10 000 new devices",
+            body: "Pay a one-off onboarding bonus per registered device, capped per project.\n\n- 5 IOTX per device\n- at most 20% per project",
+            choices: yes_no,
+            opens: Duration::days(-1),
+            closes: Duration::days(6),
+            votes: &[(0, "For"), (1, "Against"), (3, "For"), (5, "Abstain"), (6, "For")],
+            cancel: false,
+        },
+        Spec {
+            title: "Which dapp category gets the Q1 bonus pool?",
+            body: "The bonus pool goes to the category with the most support.",
+            choices: &["DeFi", "Gaming", "Social", "Abstain"],
+            opens: Duration::hours(-12),
+            closes: Duration::days(4),
+            votes: &[(1, "DeFi"), (2, "Gaming"), (3, "Gaming"), (7, "Social")],
+            cancel: false,
+        },
+        Spec {
+            title: "Adopt quadratic voting for grants",
+            body: "Count grant votes quadratically to weaken whale influence.",
+            choices: yes_no,
+            opens: Duration::days(1),
+            closes: Duration::days(8),
+            votes: &[],
+            cancel: false,
+        },
+        Spec {
+            title: "Move epochs from weekly to daily",
+            body: "Withdrawn by the author after discussion.",
+            choices: yes_no,
+            opens: Duration::days(2),
+            closes: Duration::days(9),
+            votes: &[],
+            cancel: true,
+        },
+    ];
+    for spec in specs {
+        let opens = now + spec.opens;
+        let created = opens - Duration::hours(2);
+        let p = gov
+            .create_proposal(
+                NewProposal {
+                    title: Title::parse(spec.title)?,
+                    body: Body::parse(spec.body)?,
+                    author: stakers[0],
+                    choices: Choices::parse(spec.choices)?,
+                    method: VotingMethod::SingleChoice,
+                    window: Window::new(opens, now + spec.closes)?,
+                    quorum: Amount::from_iotx(500_000),
+                    threshold: Bps::new(5000).context("threshold")?,
+                },
+                created,
+            )
+            .await?;
+        for (i, (staker, choice)) in spec.votes.iter().enumerate() {
+            let at = opens + Duration::hours(1) + Duration::minutes(i64::try_from(i)?);
+            let voter = *stakers.get(*staker).context("not enough demo stakers")?;
+            gov.cast_vote(Ballot { proposal: p.id, voter, choice: (*choice).into(), source: VoteSource::Cli }, at)
+                .await?;
+        }
+        if spec.cancel {
+            gov.cancel(p.id, created + Duration::minutes(30)).await?;
+        }
+    }
+    gov.advance(now).await?;
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! Configuration: `iodao.toml` (or `--config`), overridden by `IODAO_…`
+//! environment variables (`__` separates sections: `IODAO_WEB__BIND`).
+//! Every value is checked at start; a bad one fails with the key's name.
+//! Secrets are never read from the TOML file (later issues read bot tokens
+//! and keys from the environment or from files named here).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::bail;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use iodao_core::{Amount, Bps};
+use serde::{Deserialize, Serialize};
+
+/// Reads a value written as text or as a whole number, keeping it as text.
+/// A TOML float is refused: it has already been rounded.
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("text or a whole number")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_owned())
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
+            Err(E::custom(format!("{v} is a float; write decimals in quotes (\"{v}\") so they stay exact")))
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// The file as written: plain strings, checked by [`Config::from_raw`].
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    database_url: String,
+    web: RawWeb,
+    stake: RawStake,
+    governance: RawGovernance,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeb {
+    bind: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawStake {
+    csv: String,
+    #[serde(deserialize_with = "text")]
+    block: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawGovernance {
+    #[serde(deserialize_with = "text")]
+    quorum: String,
+    #[serde(deserialize_with = "text")]
+    threshold: String,
+    voting_delay: String,
+    voting_period: String,
+    lifecycle_interval: String,
+}
+
+impl Default for Raw {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://iodao.db".into(),
+            web: RawWeb { bind: "127.0.0.1:8080".into() },
+            stake: RawStake { csv: "stake.csv".into(), block: "0".into() },
+            governance: RawGovernance {
+                quorum: "1000".into(),
+                threshold: "50".into(),
+                voting_delay: "0s".into(),
+                voting_period: "7days".into(),
+                lifecycle_interval: "15s".into(),
+            },
+        }
+    }
+}
+
+/// Checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// sqlx URL of the database.
+    pub database_url: String,
+    /// Where the web server listens.
+    pub web_bind: SocketAddr,
+    /// The CSV stake snapshot (`address,amount`).
+    pub stake_csv: PathBuf,
+    /// The block the CSV snapshot is reported at.
+    pub stake_block: u64,
+    /// Default quorum of new proposals.
+    pub quorum: Amount,
+    /// Default pass threshold of new proposals.
+    pub threshold: Bps,
+    /// Default time from creation to the opening of the vote.
+    pub voting_delay: Duration,
+    /// Default length of the vote.
+    pub voting_period: Duration,
+    /// How often the server takes due lifecycle steps.
+    pub lifecycle_interval: Duration,
+}
+
+impl Config {
+    /// Loads defaults, then `path` (if it exists; an explicit `--config` must
+    /// exist), then the environment.
+    pub fn load(path: &Path, explicit: bool) -> anyhow::Result<Self> {
+        if explicit && !path.exists() {
+            bail!("config file {} does not exist", path.display());
+        }
+        let mut figment = Figment::from(Serialized::defaults(Raw::default())).merge(Toml::file(path));
+        // Environment values are taken as text, exactly as written: figment
+        // would otherwise read `0.1000000000000000001` as a float and round it.
+        for (key, value) in Env::prefixed("IODAO_").split("__").iter() {
+            if key.as_str().eq_ignore_ascii_case("config") {
+                continue; // IODAO_CONFIG names the file; it is not a key.
+            }
+            figment = figment.merge(Serialized::default(&key.as_str().to_ascii_lowercase(), value));
+        }
+        let raw: Raw = figment.extract().map_err(|e| anyhow::anyhow!("bad configuration: {e}"))?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: Raw) -> anyhow::Result<Self> {
+        fn key<T, E: std::fmt::Display>(name: &str, r: Result<T, E>) -> anyhow::Result<T> {
+            r.map_err(|e| anyhow::anyhow!("config key `{name}`: {e}"))
+        }
+        let duration = |name: &str, s: &str| key(name, humantime::parse_duration(s));
+        let cfg = Self {
+            database_url: raw.database_url,
+            web_bind: key("web.bind", raw.web.bind.parse::<SocketAddr>())?,
+            stake_csv: PathBuf::from(raw.stake.csv),
+            stake_block: key("stake.block", raw.stake.block.parse::<u64>())?,
+            quorum: key("governance.quorum", Amount::parse_iotx(&raw.governance.quorum))?,
+            threshold: key("governance.threshold", Bps::parse_percent(&raw.governance.threshold))?,
+            voting_delay: duration("governance.voting_delay", &raw.governance.voting_delay)?,
+            voting_period: duration("governance.voting_period", &raw.governance.voting_period)?,
+            lifecycle_interval: duration("governance.lifecycle_interval", &raw.governance.lifecycle_interval)?,
+        };
+        if !cfg.database_url.starts_with("sqlite:") {
+            bail!("config key `database_url`: `{}` is not supported yet; use sqlite://PATH", cfg.database_url);
+        }
+        if cfg.voting_period.is_zero() {
+            bail!("config key `governance.voting_period`: must be longer than zero");
+        }
+        if cfg.lifecycle_interval.is_zero() {
+            bail!("config key `governance.lifecycle_interval`: must be longer than zero");
+        }
+        Ok(cfg)
+    }
+
+    /// Reads TOML text with no environment, for tests of the example file.
+    #[cfg(test)]
+    fn from_toml_str(text: &str) -> anyhow::Result<Self> {
+        let raw: Raw = Figment::from(Serialized::defaults(Raw::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("bad configuration: {e}"))?;
+        Self::from_raw(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_is_valid_and_matches_the_defaults() {
+        let example = Config::from_toml_str(include_str!("../iodao.example.toml")).unwrap();
+        let defaults = Config::from_raw(Raw::default()).unwrap();
+        assert_eq!(format!("{example:?}"), format!("{defaults:?}"));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let e = Config::from_toml_str("[governance]\nquorum = \"-5\"").unwrap_err();
+        assert!(e.to_string().starts_with("config key `governance.quorum`:"), "{e}");
+        let e = Config::from_toml_str("[web]\nbind = \"localhost\"").unwrap_err();
+        assert!(e.to_string().starts_with("config key `web.bind`:"), "{e}");
+        let e = Config::from_toml_str("[governance]\nvoting_period = \"soon\"").unwrap_err();
+        assert!(e.to_string().starts_with("config key `governance.voting_period`:"), "{e}");
+        let e = Config::from_toml_str("[governance]\nthreshold = \"150\"").unwrap_err();
+        assert!(e.to_string().starts_with("config key `governance.threshold`:"), "{e}");
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_bare_but_floats_must_be_quoted() {
+        let c = Config::from_toml_str("[stake]\nblock = 123\n[governance]\nquorum = 2500\nthreshold = 60").unwrap();
+        assert_eq!(c.stake_block, 123);
+        assert_eq!(c.quorum, Amount::from_iotx(2500));
+        assert_eq!(c.threshold.get(), 6000);
+        let e = Config::from_toml_str("[governance]\nquorum = 0.1").unwrap_err();
+        assert!(e.to_string().contains("write decimals in quotes"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused() {
+        let e = Config::from_toml_str("[web]\nbnid = \"127.0.0.1:1\"").unwrap_err();
+        assert!(format!("{e:#}").contains("bnid"), "{e:#}");
+    }
+}

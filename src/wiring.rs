@@ -1,0 +1,51 @@
+//! Builds the services from configuration.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use iodao_core::{Address, Amount, CsvStakeSource, Governance, StakeError, StakeSource, Store};
+
+use crate::config::Config;
+
+/// Stands in when no stake source is configured: every read says how to fix it.
+struct NoStakeSource;
+
+#[async_trait]
+impl StakeSource for NoStakeSource {
+    async fn current_block(&self) -> Result<u64, StakeError> {
+        Err(unconfigured())
+    }
+    async fn power_at(&self, _: Address, _: u64) -> Result<Amount, StakeError> {
+        Err(unconfigured())
+    }
+}
+
+fn unconfigured() -> StakeError {
+    StakeError::Unavailable(
+        "no stake source is configured: create the CSV named by `stake.csv` (header `address,amount`)".into(),
+    )
+}
+
+/// Opens the store (creating and migrating it) at the configured URL.
+pub async fn store(cfg: &Config) -> anyhow::Result<Store> {
+    Store::open(&cfg.database_url).await.with_context(|| format!("cannot open the database {}", cfg.database_url))
+}
+
+/// The configured stake source: the CSV if it exists, otherwise one that
+/// explains what to configure.
+pub fn stake(cfg: &Config) -> anyhow::Result<Arc<dyn StakeSource>> {
+    if cfg.stake_csv.exists() {
+        let csv = CsvStakeSource::load(&cfg.stake_csv)?.at_block(cfg.stake_block);
+        tracing::info!(path = %cfg.stake_csv.display(), stakers = csv.stakers().count(), "stake from CSV");
+        Ok(Arc::new(csv))
+    } else {
+        tracing::warn!(path = %cfg.stake_csv.display(), "no stake CSV: votes will be refused until one exists");
+        Ok(Arc::new(NoStakeSource))
+    }
+}
+
+/// The governance service over the configured store and stake.
+pub async fn governance(cfg: &Config) -> anyhow::Result<Governance> {
+    Ok(Governance::new(store(cfg).await?, stake(cfg)?))
+}

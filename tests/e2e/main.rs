@@ -1,0 +1,6 @@
+//! End-to-end tests of the `iodao` binary: each test runs the real binary in
+//! its own temporary directory with its own SQLite file.
+
+mod cli;
+mod helpers;
+mod serve;
