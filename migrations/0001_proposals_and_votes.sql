@@ -28,7 +28,8 @@ CREATE TABLE votes (
     proposal_id INTEGER NOT NULL REFERENCES proposals (id),
     voter       TEXT    NOT NULL,               -- EIP-55 0x form
     choice      INTEGER NOT NULL,               -- 0-based
-    power       TEXT    NOT NULL,               -- wei at the snapshot block
+    power       TEXT    NOT NULL                -- wei at the snapshot block: plain digits
+                CHECK (length(power) BETWEEN 1 AND 78 AND power NOT GLOB '*[^0-9]*'),
     source      TEXT    NOT NULL,
     cast_at     INTEGER NOT NULL,
     PRIMARY KEY (proposal_id, voter)
@@ -38,6 +39,7 @@ CREATE TABLE votes (
 CREATE TABLE tallies (
     proposal_id INTEGER NOT NULL REFERENCES proposals (id),
     choice      INTEGER NOT NULL,
-    power       TEXT    NOT NULL,               -- wei
+    power       TEXT    NOT NULL                -- wei: plain digits
+                CHECK (length(power) BETWEEN 1 AND 78 AND power NOT GLOB '*[^0-9]*'),
     PRIMARY KEY (proposal_id, choice)
 ) WITHOUT ROWID;

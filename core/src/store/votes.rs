@@ -1,6 +1,7 @@
 //! Votes and the live tally, written together in one transaction.
 
-use sqlx::{Sqlite, Transaction};
+use alloy_primitives::U256;
+use sqlx::{Row as _, Sqlite, Transaction};
 
 use super::{Store, StoreError, corrupt, from_millis, to_millis};
 use crate::domain::{Address, Amount, Choice, Proposal, ProposalId, ProposalState, Tally, Vote, VoteSource};
@@ -73,45 +74,57 @@ impl Store {
     /// Counts the tally afresh from every stored vote. Must always equal
     /// [`Store::live_tally`].
     ///
-    /// The sum is exact and done inside SQLite: each decimal power is cut
-    /// into nine 9-digit limbs (81 digits ≥ the 78 of 2^256), each limb is
+    /// The sum is exact and done inside SQLite, so a million rows never cross
+    /// the driver: each decimal power is cut into 9-digit limbs, each limb is
     /// summed as a 64-bit integer (SQLite's `SUM` of integers fails on
-    /// overflow instead of going to floating point, and 9-digit limbs leave
+    /// overflow rather than going to floating point, and 9-digit limbs leave
     /// room for 9 · 10^9 votes), and the limbs are recombined in U256 here.
-    /// This avoids moving a million rows through the driver.
+    /// Three limbs cover powers up to 10^27 wei (10^9 IOTX); if any vote is
+    /// larger, the count is redone with nine limbs (81 digits ≥ the 78 of
+    /// 2^256). The schema's CHECK keeps every stored power plain digits.
     pub async fn recount(&self, proposal: &Proposal) -> Result<Tally, StoreError> {
-        let rows: Vec<LimbRow> = sqlx::query_as(
-            "SELECT choice, COUNT(*) AS voters, \
-             SUM(power = '' OR power GLOB '*[^0-9]*' OR length(power) > 78) AS invalid, \
-             SUM(CAST(substr(power,  -9, 9) AS INTEGER)) AS l0, \
-             SUM(CAST(substr(power, -18, 9) AS INTEGER)) AS l1, \
-             SUM(CAST(substr(power, -27, 9) AS INTEGER)) AS l2, \
-             SUM(CAST(substr(power, -36, 9) AS INTEGER)) AS l3, \
-             SUM(CAST(substr(power, -45, 9) AS INTEGER)) AS l4, \
-             SUM(CAST(substr(power, -54, 9) AS INTEGER)) AS l5, \
-             SUM(CAST(substr(power, -63, 9) AS INTEGER)) AS l6, \
-             SUM(CAST(substr(power, -72, 9) AS INTEGER)) AS l7, \
-             SUM(CAST(substr(power, -81, 9) AS INTEGER)) AS l8 \
-             FROM votes WHERE proposal_id = ? GROUP BY choice ORDER BY choice",
-        )
-        .bind(proposal.id.get())
-        .fetch_all(&self.pool)
-        .await?;
+        const SHORT: &str = "SELECT choice, COUNT(*), SUM(length(power) > 27), \
+             SUM(CAST(substr(power, -9, 9) AS INTEGER)), \
+             SUM(CAST(substr(power, -18, 9) AS INTEGER)), \
+             SUM(CAST(substr(power, -27, 9) AS INTEGER)) \
+             FROM votes WHERE proposal_id = ? GROUP BY choice";
+        const FULL: &str = "SELECT choice, COUNT(*), 0, \
+             SUM(CAST(substr(power, -9, 9) AS INTEGER)), \
+             SUM(CAST(substr(power, -18, 9) AS INTEGER)), \
+             SUM(CAST(substr(power, -27, 9) AS INTEGER)), \
+             SUM(CAST(substr(power, -36, 9) AS INTEGER)), \
+             SUM(CAST(substr(power, -45, 9) AS INTEGER)), \
+             SUM(CAST(substr(power, -54, 9) AS INTEGER)), \
+             SUM(CAST(substr(power, -63, 9) AS INTEGER)), \
+             SUM(CAST(substr(power, -72, 9) AS INTEGER)), \
+             SUM(CAST(substr(power, -81, 9) AS INTEGER)) \
+             FROM votes WHERE proposal_id = ? GROUP BY choice";
+        let mut rows = sqlx::query(SHORT).bind(proposal.id.get()).fetch_all(&self.pool).await?;
+        if rows.iter().any(|r| r.try_get::<i64, _>(2).is_ok_and(|long| long > 0)) {
+            rows = sqlx::query(FULL).bind(proposal.id.get()).fetch_all(&self.pool).await?;
+        }
         let mut totals = vec![Amount::ZERO; proposal.choices.len()];
         let mut voters: u64 = 0;
         for row in rows {
-            if row.invalid != 0 {
-                return Err(corrupt(
-                    "votes.power",
-                    format!("{} values of choice {} are not decimal wei", row.invalid, row.choice),
-                ));
-            }
-            let slot = usize::try_from(row.choice)
+            let choice: i64 = row.try_get(0)?;
+            let count: i64 = row.try_get(1)?;
+            let slot = usize::try_from(choice)
                 .ok()
                 .and_then(|c| totals.get_mut(c))
-                .ok_or_else(|| corrupt("votes.choice", row.choice))?;
-            *slot = row.total().ok_or_else(|| corrupt("votes.power", "the sum exceeds 2^256 wei"))?;
-            voters += u64::try_from(row.voters).map_err(|e| corrupt("votes", e))?;
+                .ok_or_else(|| corrupt("votes.choice", choice))?;
+            // Limbs from column 3 on, least significant first; recombine from the top.
+            let base = U256::from(1_000_000_000u64);
+            let mut total = U256::ZERO;
+            for col in (3..row.len()).rev() {
+                let limb: i64 = row.try_get(col)?;
+                let limb = u64::try_from(limb).map_err(|e| corrupt("votes.power", e))?;
+                total = total
+                    .checked_mul(base)
+                    .and_then(|t| t.checked_add(U256::from(limb)))
+                    .ok_or_else(|| corrupt("votes.power", "the sum exceeds 2^256 wei"))?;
+            }
+            *slot = Amount::from_wei(total);
+            voters += u64::try_from(count).map_err(|e| corrupt("votes", e))?;
         }
         Ok(Tally::from_parts(totals, voters))
     }
@@ -140,36 +153,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(|r| r.into_vote(proposal)).collect()
-    }
-}
-
-/// Per-choice sums of 9-digit limbs, least significant first.
-#[derive(sqlx::FromRow)]
-struct LimbRow {
-    choice: i64,
-    voters: i64,
-    invalid: i64,
-    l0: i64,
-    l1: i64,
-    l2: i64,
-    l3: i64,
-    l4: i64,
-    l5: i64,
-    l6: i64,
-    l7: i64,
-    l8: i64,
-}
-
-impl LimbRow {
-    /// Σ limb_k · 10^(9k), or `None` past 2^256 − 1.
-    fn total(&self) -> Option<Amount> {
-        let base = alloy_primitives::U256::from(1_000_000_000u64);
-        let mut total = alloy_primitives::U256::ZERO;
-        for limb in [self.l8, self.l7, self.l6, self.l5, self.l4, self.l3, self.l2, self.l1, self.l0] {
-            let limb = alloy_primitives::U256::from(u64::try_from(limb).ok()?);
-            total = total.checked_mul(base)?.checked_add(limb)?;
-        }
-        Some(Amount::from_wei(total))
     }
 }
 
@@ -342,13 +325,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_corrupt_power_is_reported_not_counted_as_zero() {
+    async fn the_schema_refuses_a_power_that_is_not_plain_digits() {
         let (store, _dir) = temp_store().await;
         let p = active_proposal(&store).await;
         store.record_vote(&p, &vote(&p, 1, "1", U256::from(5))).await.unwrap();
-        sqlx::query("UPDATE votes SET power = '5e3'").execute(&store.pool).await.unwrap();
-        let err = store.recount(&p).await.unwrap_err();
-        assert!(matches!(err, super::StoreError::Corrupt { what: "votes.power", .. }), "{err}");
+        for bad in ["5e3", "", "-5", "1.5", &"9".repeat(79)] {
+            let r = sqlx::query("UPDATE votes SET power = ?").bind(bad).execute(&store.pool).await;
+            assert!(r.is_err(), "{bad:?} was stored");
+        }
+        assert_eq!(store.recount(&p).await.unwrap().totals()[0].wei(), U256::from(5));
+    }
+
+    #[tokio::test]
+    async fn small_and_large_powers_mix_in_one_recount() {
+        let (store, _dir) = temp_store().await;
+        let p = active_proposal(&store).await;
+        // 10^27 wei has 28 digits: forces the nine-limb count.
+        let big = U256::from(10u64).pow(U256::from(27));
+        let votes =
+            vec![vote(&p, 1, "1", U256::from(999_999_999u64)), vote(&p, 2, "1", big), vote(&p, 3, "2", U256::from(1))];
+        store.record_votes(&p, &votes).await.unwrap();
+        let r = store.recount(&p).await.unwrap();
+        assert_eq!(r.totals()[0].wei(), big + U256::from(999_999_999u64));
+        assert_eq!(r.totals()[1].wei(), U256::from(1));
+        assert_eq!(r, store.live_tally(&p).await.unwrap());
     }
 
     #[tokio::test]
