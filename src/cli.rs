@@ -37,6 +37,33 @@ pub enum Command {
     Vote(VoteArgs),
     /// Show a proposal's tally: totals per choice, quorum, threshold and outcome.
     Tally(TallyArgs),
+    /// Read or verify the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `iodao audit …`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain of the whole log; exits non-zero if a row was
+    /// edited, removed or replaced, and prints the head hash to publish.
+    Verify,
+    /// Print entries, oldest first.
+    Log(AuditLogArgs),
+}
+
+/// `iodao audit log`.
+#[derive(Debug, Args)]
+pub struct AuditLogArgs {
+    /// Start after this entry number.
+    #[arg(long, default_value_t = 0)]
+    pub after: u64,
+    /// At most this many.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `iodao demo`.

@@ -12,7 +12,7 @@ use alloy_primitives::U256;
 use chrono::{Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use iodao_core::{
-    Address, Amount, Body, Bps, Choices, NewProposal, Store, Title, Vote, VoteSource, VotingMethod, Window,
+    Actor, Address, Amount, Body, Bps, Choices, NewProposal, Store, Title, Vote, VoteSource, VotingMethod, Window,
 };
 
 const VOTES: u32 = 1_000_000;
@@ -35,8 +35,8 @@ fn recount(c: &mut Criterion) {
             quorum: Amount::ZERO,
             threshold: Bps::new(5000).expect("bps"),
         };
-        let p = store.insert_proposal(&new, now).await.expect("insert");
-        let p = store.transition(p.id, now, |p, _| p.activate(1, now)).await.expect("activate");
+        let p = store.insert_proposal(&new, &Actor::Cli, now).await.expect("insert");
+        let p = store.transition(p.id, &Actor::System, now, |p, _| p.activate(1, now)).await.expect("activate");
         let started = std::time::Instant::now();
         for batch in 0..VOTES / BATCH {
             let votes: Vec<Vote> = (batch * BATCH..(batch + 1) * BATCH)

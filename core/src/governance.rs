@@ -10,11 +10,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Address, Amount, Choice, ChoiceError, NewProposal, Outcome, Proposal, ProposalId, ProposalState, Tally,
-    TransitionError, Vote, VoteSource, WindowPosition,
+    Actor, Address, Amount, AuditEntry, Choice, ChoiceError, NewProposal, Outcome, Proposal, ProposalId, ProposalState,
+    Tally, TransitionError, Vote, VoteSource, WindowPosition,
 };
 use crate::stake::{StakeError, StakeSource};
-use crate::store::{ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};
+use crate::store::{AuditError, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};
 
 /// Why a governance call did nothing. Each message says what was wrong and,
 /// where there is one, what to do.
@@ -137,8 +137,13 @@ impl Governance {
     /// Creates a proposal. It starts pending, and is activated at once (its
     /// snapshot fixed at the stake source's current block) if its window is
     /// already open.
-    pub async fn create_proposal(&self, new: NewProposal, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
-        let proposal = self.store.insert_proposal(&new, now).await?;
+    pub async fn create_proposal(
+        &self,
+        new: NewProposal,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Proposal, GovernanceError> {
+        let proposal = self.store.insert_proposal(&new, actor, now).await?;
         tracing::info!(id = %proposal.id, author = %proposal.author, "proposal created");
         if new.window.position(now) == WindowPosition::Before {
             return Ok(proposal);
@@ -157,15 +162,20 @@ impl Governance {
     }
 
     /// Cancels a pending or active proposal.
-    pub async fn cancel(&self, id: ProposalId, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
-        let p = self.store.transition(id, now, |p, _| p.cancel()).await?;
+    pub async fn cancel(&self, id: ProposalId, actor: &Actor, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
+        let p = self.store.transition(id, actor, now, |p, _| p.cancel()).await?;
         tracing::info!(%id, "proposal cancelled");
         Ok(p)
     }
 
     /// Marks a passed proposal as executed.
-    pub async fn mark_executed(&self, id: ProposalId, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
-        let p = self.store.transition(id, now, |p, _| p.mark_executed()).await?;
+    pub async fn mark_executed(
+        &self,
+        id: ProposalId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Proposal, GovernanceError> {
+        let p = self.store.transition(id, actor, now, |p, _| p.mark_executed()).await?;
         tracing::info!(%id, "proposal executed");
         Ok(p)
     }
@@ -223,7 +233,7 @@ impl Governance {
 
     async fn activate(&self, id: ProposalId, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
         let block = self.stake.current_block().await?;
-        let p = self.store.transition(id, now, |p, _| p.activate(block, now)).await?;
+        let p = self.store.transition(id, &Actor::System, now, |p, _| p.activate(block, now)).await?;
         tracing::info!(%id, snapshot_block = block, "proposal activated");
         Ok(p)
     }
@@ -232,7 +242,7 @@ impl Governance {
         let mut outcome: Option<Outcome> = None;
         let p = self
             .store
-            .transition(id, now, |p, tally| {
+            .transition(id, &Actor::System, now, |p, tally| {
                 outcome = Some(p.close(tally, now)?);
                 Ok(())
             })
@@ -269,6 +279,16 @@ impl Governance {
         let p = self.proposal(id).await?;
         let t = self.store.recount(&p).await?;
         Ok((p, t))
+    }
+
+    /// Audit entries after `after` (0: from the start), oldest first.
+    pub async fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, GovernanceError> {
+        Ok(self.store.audit_entries(after, limit).await?)
+    }
+
+    /// Verifies the audit log's hash chain; returns the number of entries.
+    pub async fn verify_audit(&self) -> Result<u64, AuditError> {
+        self.store.verify_audit().await
     }
 
     /// The current votes on a proposal, largest power first.

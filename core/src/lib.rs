@@ -14,4 +14,4 @@ pub mod store;
 pub use domain::*;
 pub use governance::{Ballot, CastVote, Governance, GovernanceError, Step};
 pub use stake::{CsvStakeSource, StakeError, StakeSource};
-pub use store::{ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};
+pub use store::{AuditError, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};

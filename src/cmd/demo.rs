@@ -4,7 +4,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use iodao_core::{
-    Address, Amount, Ballot, Body, Bps, Choices, CsvStakeSource, Governance, NewProposal, ProposalQuery, Title,
+    Actor, Address, Amount, Ballot, Body, Bps, Choices, CsvStakeSource, Governance, NewProposal, ProposalQuery, Title,
     VoteSource, VotingMethod, Window,
 };
 
@@ -156,6 +156,7 @@ async fn seed(gov: &Governance, stakers: &[Address], now: DateTime<Utc>) -> anyh
                     quorum: Amount::from_iotx(500_000),
                     threshold: Bps::new(5000).context("threshold")?,
                 },
+                &Actor::Address(stakers[0]),
                 created,
             )
             .await?;
@@ -166,7 +167,7 @@ async fn seed(gov: &Governance, stakers: &[Address], now: DateTime<Utc>) -> anyh
                 .await?;
         }
         if spec.cancel {
-            gov.cancel(p.id, created + Duration::minutes(30)).await?;
+            gov.cancel(p.id, &Actor::Address(stakers[0]), created + Duration::minutes(30)).await?;
         }
     }
     gov.advance(now).await?;

@@ -1,10 +1,11 @@
 //! One function per command.
 
+mod audit;
 mod demo;
 mod proposal;
 pub mod serve;
 
-use crate::cli::{Command, ProposalCommand};
+use crate::cli::{AuditCommand, Command, ProposalCommand};
 use crate::config::Config;
 use crate::wiring;
 
@@ -27,5 +28,7 @@ pub async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
         },
         Command::Vote(a) => proposal::vote(&cfg, a).await,
         Command::Tally(a) => proposal::tally(&cfg, a).await,
+        Command::Audit(AuditCommand::Verify) => audit::verify(&cfg).await,
+        Command::Audit(AuditCommand::Log(a)) => audit::log(&cfg, a).await,
     }
 }

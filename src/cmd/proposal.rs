@@ -4,8 +4,8 @@
 use anyhow::Context;
 use chrono::{Duration, Utc};
 use iodao_core::{
-    Address, Amount, Ballot, Body, Bps, Choices, NewProposal, Proposal, ProposalId, ProposalQuery, ProposalState,
-    TallyReport, Title, VoteSource, VotingMethod, Window,
+    Actor, Address, Amount, Ballot, Body, Bps, Choices, NewProposal, Proposal, ProposalId, ProposalQuery,
+    ProposalState, TallyReport, Title, VoteSource, VotingMethod, Window,
 };
 use serde::Serialize;
 
@@ -61,7 +61,7 @@ pub async fn create(cfg: &Config, a: CreateArgs) -> anyhow::Result<()> {
             .unwrap_or(cfg.threshold),
     };
     let gov = wiring::governance(cfg).await?;
-    let p = gov.create_proposal(new, now).await?;
+    let p = gov.create_proposal(new, &Actor::Cli, now).await?;
     if a.json {
         return print_json(&p);
     }
@@ -164,7 +164,7 @@ fn print_report(r: &TallyReport) {
 pub async fn cancel(cfg: &Config, a: ShowArgs) -> anyhow::Result<()> {
     let id = ProposalId::parse(&a.id)?;
     let gov = wiring::governance(cfg).await?;
-    let p = gov.cancel(id, Utc::now()).await?;
+    let p = gov.cancel(id, &Actor::Cli, Utc::now()).await?;
     if a.json {
         return print_json(&p);
     }

@@ -42,6 +42,15 @@ fn demo_seeds_every_state_and_list_and_tally_show_it() {
     let text = w.ok(&["tally", "#1"]);
     assert!(text.contains("680000 IOTX"), "{text}");
 
+    // Every change the demo made is in the audit log, and the chain holds.
+    let verify = w.ok(&["audit", "verify"]);
+    assert!(verify.starts_with("audit log intact: "), "{verify}");
+    let log = w.json(&["audit", "log", "--json", "--limit", "1000"]);
+    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions.iter().filter(|a| **a == "proposal.created").count(), 6);
+    assert_eq!(actions.iter().filter(|a| **a == "vote.cast").count(), 15);
+    assert!(verify.contains(&format!("{} entries", actions.len())), "{verify}");
+
     // Running the demo again does not duplicate anything.
     let again = w.ok(&["demo", "--no-serve"]);
     assert!(again.contains("not added again"), "{again}");
@@ -175,6 +184,8 @@ fn every_command_has_help() {
         vec!["proposal", "cancel", "--help"],
         vec!["vote", "--help"],
         vec!["tally", "--help"],
+        vec!["audit", "verify", "--help"],
+        vec!["audit", "log", "--help"],
     ] {
         let out = w.ok(&args);
         assert!(out.contains("Usage: iodao"), "{args:?}: {out}");

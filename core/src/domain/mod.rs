@@ -2,6 +2,7 @@
 
 mod address;
 mod amount;
+mod audit;
 mod proposal;
 mod tally;
 mod text;
@@ -9,6 +10,7 @@ mod vote;
 
 pub use address::{Address, AddressError};
 pub use amount::{Amount, AmountError, DECIMALS};
+pub use audit::{Actor, AuditAction, AuditBreak, AuditEntry, ChainVerifier, chain_hash, proposal_subject};
 pub use proposal::{
     Bps, BpsError, Choice, ChoiceError, Choices, ChoicesError, NewProposal, Outcome, Proposal, ProposalId,
     ProposalIdError, ProposalState, TransitionError, VotingMethod, Window, WindowError, WindowPosition,

@@ -7,6 +7,7 @@
 //! failing on a lock upgrade. The SQL is kept portable where it can be, so a
 //! PostgreSQL backend can sit beside this one without touching the services.
 
+mod audit;
 mod proposals;
 mod votes;
 
@@ -17,6 +18,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
+pub use audit::AuditError;
 pub use proposals::{ProposalQuery, TransitionFailed};
 pub use votes::RecordedVote;
 

@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, Transaction};
 
-use super::{Store, StoreError, corrupt, from_millis, to_millis};
+use super::{Store, StoreError, audit, corrupt, from_millis, to_millis};
 use crate::domain::{
-    Address, Amount, Body, Bps, Choices, NewProposal, Proposal, ProposalId, ProposalState, Tally, Title,
-    TransitionError, VotingMethod, Window,
+    Actor, Address, Amount, AuditAction, Body, Bps, Choices, NewProposal, Proposal, ProposalId, ProposalState, Tally,
+    Title, TransitionError, VotingMethod, Window, proposal_subject,
 };
 
 /// The columns of [`Row`], as a literal so queries stay `&'static str`.
@@ -118,7 +118,12 @@ impl From<sqlx::Error> for TransitionFailed {
 
 impl Store {
     /// Stores a new proposal as pending, with an empty live tally.
-    pub async fn insert_proposal(&self, new: &NewProposal, now: DateTime<Utc>) -> Result<Proposal, StoreError> {
+    pub async fn insert_proposal(
+        &self,
+        new: &NewProposal,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Proposal, StoreError> {
         let mut tx = self.write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO proposals (title, body, author, choices, method, starts_at, ends_at, \
@@ -147,6 +152,18 @@ impl Store {
                 .await?;
         }
         let proposal = fetch(&mut tx, id).await?.ok_or_else(|| corrupt("proposals", "the inserted row vanished"))?;
+        let detail = serde_json::json!({
+            "title": proposal.title,
+            "author": proposal.author,
+            "choices": proposal.choices,
+            "method": proposal.method,
+            "starts_at": proposal.window.start(),
+            "ends_at": proposal.window.end(),
+            "quorum": proposal.quorum,
+            "threshold_bps": proposal.threshold,
+        });
+        audit::append(&mut tx, now, actor, AuditAction::ProposalCreated, &proposal_subject(proposal.id), &detail)
+            .await?;
         tx.commit().await?;
         Ok(proposal)
     }
@@ -193,7 +210,13 @@ impl Store {
     /// tally inside a write transaction, lets `step` change it (the domain's
     /// transition methods), and stores the new state. A refused step writes
     /// nothing.
-    pub async fn transition<F>(&self, id: ProposalId, now: DateTime<Utc>, step: F) -> Result<Proposal, TransitionFailed>
+    pub async fn transition<F>(
+        &self,
+        id: ProposalId,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        step: F,
+    ) -> Result<Proposal, TransitionFailed>
     where
         F: FnOnce(&mut Proposal, &Tally) -> Result<(), TransitionError> + Send,
     {
@@ -212,6 +235,22 @@ impl Store {
             .bind(id.get())
             .execute(&mut *tx)
             .await?;
+        let action = match proposal.state {
+            ProposalState::Active => AuditAction::ProposalActivated,
+            ProposalState::Closed(_) => AuditAction::ProposalClosed,
+            ProposalState::Cancelled => AuditAction::ProposalCancelled,
+            ProposalState::Executed => AuditAction::ProposalExecuted,
+            ProposalState::Pending => {
+                return Err(corrupt("proposals.state", "a step cannot lead back to pending").into());
+            }
+        };
+        let detail = serde_json::json!({
+            "state": proposal.state.as_str(),
+            "snapshot_block": proposal.snapshot_block,
+            "tally": tally.totals(),
+            "voters": tally.voters(),
+        });
+        audit::append(&mut tx, now, actor, action, &proposal_subject(id), &detail).await?;
         tx.commit().await?;
         Ok(proposal)
     }

@@ -3,8 +3,11 @@
 use alloy_primitives::U256;
 use sqlx::{Row as _, Sqlite, Transaction};
 
-use super::{Store, StoreError, corrupt, from_millis, to_millis};
-use crate::domain::{Address, Amount, Choice, Proposal, ProposalId, ProposalState, Tally, Vote, VoteSource};
+use super::{Store, StoreError, audit, corrupt, from_millis, to_millis};
+use crate::domain::{
+    Actor, Address, Amount, AuditAction, Choice, Proposal, ProposalId, ProposalState, Tally, Vote, VoteSource,
+    proposal_subject,
+};
 
 /// What storing a vote did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,7 +58,23 @@ impl Store {
                 results.push(RecordedVote::Closed(state));
                 continue;
             }
-            results.push(upsert(&mut tx, proposal, vote, &mut tally).await?);
+            let recorded = upsert(&mut tx, proposal, vote, &mut tally).await?;
+            let (action, replaced) = match &recorded {
+                RecordedVote::Replaced { choice, power } => {
+                    (AuditAction::VoteReplaced, serde_json::json!({ "choice": choice.number(), "power": power }))
+                }
+                _ => (AuditAction::VoteCast, serde_json::Value::Null),
+            };
+            let detail = serde_json::json!({
+                "voter": vote.voter,
+                "choice": vote.choice.number(),
+                "power": vote.power,
+                "source": vote.source,
+                "replaced": replaced,
+            });
+            let subject = proposal_subject(proposal.id);
+            audit::append(&mut tx, vote.cast_at, &Actor::Address(vote.voter), action, &subject, &detail).await?;
+            results.push(recorded);
         }
         write_tally(&mut tx, proposal.id, &tally).await?;
         tx.commit().await?;
@@ -285,8 +304,8 @@ mod tests {
             quorum: Amount::ZERO,
             threshold: Bps::new(5000).unwrap(),
         };
-        let p = store.insert_proposal(&new, now).await.unwrap();
-        store.transition(p.id, now, |p, _| p.activate(1, now)).await.unwrap()
+        let p = store.insert_proposal(&new, &Actor::Cli, now).await.unwrap();
+        store.transition(p.id, &Actor::System, now, |p, _| p.activate(1, now)).await.unwrap()
     }
 
     fn vote(p: &Proposal, who: u8, choice: &str, power: U256) -> Vote {

@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use iodao_core::{
-    Address, Amount, Ballot, Body, Bps, Choices, CsvStakeSource, Governance, NewProposal, Proposal, Store, Title,
-    VoteSource, VotingMethod, Window,
+    Actor, Address, Amount, Ballot, Body, Bps, Choices, CsvStakeSource, Governance, NewProposal, Proposal, Store,
+    Title, VoteSource, VotingMethod, Window,
 };
 
 /// A governance service on a fresh SQLite file, with three stakers.
@@ -58,7 +58,7 @@ impl TestGov {
     /// A For/Against/Abstain proposal open from t(100) to t(200),
     /// quorum 100 IOTX, threshold 50 %.
     pub async fn proposal(&self) -> Proposal {
-        self.gov.create_proposal(new_proposal(t(100), t(200)), t(0)).await.expect("create")
+        self.gov.create_proposal(new_proposal(t(100), t(200)), &Actor::Cli, t(0)).await.expect("create")
     }
 
     pub async fn vote(

@@ -1,4 +1,4 @@
-use iodao_core::{GovernanceError, Outcome, ProposalQuery, ProposalState, Step, TransitionError};
+use iodao_core::{Actor, GovernanceError, Outcome, ProposalQuery, ProposalState, Step, TransitionError};
 
 use crate::helpers::*;
 
@@ -29,7 +29,7 @@ async fn a_proposal_below_quorum_closes_as_quorum_not_met() {
 #[tokio::test]
 async fn a_proposal_whose_window_is_open_is_active_at_creation() {
     let g = TestGov::new().await;
-    let p = g.gov.create_proposal(new_proposal(t(0), t(10)), t(5)).await.unwrap();
+    let p = g.gov.create_proposal(new_proposal(t(0), t(10)), &Actor::Cli, t(5)).await.unwrap();
     assert_eq!(p.state, ProposalState::Active);
     assert_eq!(p.snapshot_block, Some(4242));
 }
@@ -38,11 +38,11 @@ async fn a_proposal_whose_window_is_open_is_active_at_creation() {
 async fn cancel_stops_voting_and_cannot_be_repeated() {
     let g = TestGov::new().await;
     let p = g.proposal().await;
-    let c = g.gov.cancel(p.id, t(50)).await.unwrap();
+    let c = g.gov.cancel(p.id, &Actor::Cli, t(50)).await.unwrap();
     assert_eq!(c.state, ProposalState::Cancelled);
     let err = g.vote(&p, alice(), "for", t(150)).await.unwrap_err();
     assert!(matches!(err, GovernanceError::NotVotable { state: ProposalState::Cancelled, .. }), "{err}");
-    let err = g.gov.cancel(p.id, t(51)).await.unwrap_err();
+    let err = g.gov.cancel(p.id, &Actor::Cli, t(51)).await.unwrap_err();
     assert!(matches!(err, GovernanceError::Transition(TransitionError::Illegal { action: "cancelled", .. })), "{err}");
     assert!(g.gov.advance(t(1000)).await.unwrap().is_empty());
 }
@@ -51,11 +51,11 @@ async fn cancel_stops_voting_and_cannot_be_repeated() {
 async fn only_a_passed_proposal_can_be_marked_executed() {
     let g = TestGov::new().await;
     let p = g.proposal().await;
-    let err = g.gov.mark_executed(p.id, t(1)).await.unwrap_err();
+    let err = g.gov.mark_executed(p.id, &Actor::Cli, t(1)).await.unwrap_err();
     assert!(matches!(err, GovernanceError::Transition(_)), "{err}");
     g.vote(&p, alice(), "for", t(150)).await.unwrap();
     g.gov.advance(t(200)).await.unwrap();
-    assert_eq!(g.gov.mark_executed(p.id, t(300)).await.unwrap().state, ProposalState::Executed);
+    assert_eq!(g.gov.mark_executed(p.id, &Actor::Cli, t(300)).await.unwrap().state, ProposalState::Executed);
     assert_eq!(g.gov.proposal(p.id).await.unwrap().state, ProposalState::Executed);
 }
 
@@ -64,7 +64,7 @@ async fn proposals_list_newest_first_and_filter_by_state() {
     let g = TestGov::new().await;
     let a = g.proposal().await;
     let b = g.proposal().await;
-    g.gov.cancel(a.id, t(1)).await.unwrap();
+    g.gov.cancel(a.id, &Actor::Cli, t(1)).await.unwrap();
     let all = g.gov.proposals(ProposalQuery::default()).await.unwrap();
     assert_eq!(all.iter().map(|p| p.id).collect::<Vec<_>>(), vec![b.id, a.id]);
     let cancelled =

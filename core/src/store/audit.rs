@@ -1,0 +1,103 @@
+//! The audit log: appended inside the transaction of the change it records.
+
+use alloy_primitives::B256;
+use chrono::{DateTime, Utc};
+use sqlx::{Sqlite, Transaction};
+
+use super::{Store, StoreError, corrupt, from_millis, to_millis};
+use crate::domain::{Actor, AuditAction, AuditBreak, AuditEntry, ChainVerifier, chain_hash};
+
+/// Why `verify_audit` failed: the chain is broken, or it could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The chain does not verify: a row was edited, removed or replaced.
+    #[error(transparent)]
+    Broken(#[from] AuditBreak),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Appends one entry chained to the last one. Call it inside the write
+/// transaction of the change it records, so both commit or neither does.
+pub(super) async fn append(
+    tx: &mut Transaction<'static, Sqlite>,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    action: AuditAction,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> Result<(), StoreError> {
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
+    let (seq, prev) = match last {
+        Some((seq, hash)) => {
+            let seq = u64::try_from(seq).map_err(|e| corrupt("audit_log.seq", e))? + 1;
+            (seq, hash.parse::<B256>().map_err(|e| corrupt("audit_log.hash", e))?)
+        }
+        None => (1, B256::ZERO),
+    };
+    let actor = actor.to_string();
+    let detail = detail.to_string();
+    let hash = chain_hash(seq, at, &actor, action.as_str(), subject, &detail, prev);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(i64::try_from(seq).map_err(|e| corrupt("audit_log.seq", e))?)
+    .bind(to_millis(at))
+    .bind(actor)
+    .bind(action.as_str())
+    .bind(subject)
+    .bind(detail)
+    .bind(prev.to_string())
+    .bind(hash.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+type Row = (i64, i64, String, String, String, String, String, String);
+
+fn entry(r: Row) -> Result<AuditEntry, StoreError> {
+    let (seq, at, actor, action, subject, detail, prev, hash) = r;
+    Ok(AuditEntry {
+        seq: u64::try_from(seq).map_err(|e| corrupt("audit_log.seq", e))?,
+        at: from_millis("audit_log.at", at)?,
+        actor,
+        action,
+        subject,
+        detail,
+        prev_hash: prev.parse().map_err(|e| corrupt("audit_log.prev_hash", e))?,
+        hash: hash.parse().map_err(|e| corrupt("audit_log.hash", e))?,
+    })
+}
+
+impl Store {
+    /// Entries after `after` (0 for the start), oldest first.
+    pub async fn audit_entries(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log \
+             WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(i64::try_from(after).map_err(|e| corrupt("audit_log.seq", e))?)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(entry).collect()
+    }
+
+    /// Verifies the whole chain, page by page; returns how many entries it holds.
+    pub async fn verify_audit(&self) -> Result<u64, AuditError> {
+        const PAGE: u32 = 10_000;
+        let mut verifier = ChainVerifier::new();
+        loop {
+            let page = self.audit_entries(verifier.checked(), PAGE).await?;
+            for e in &page {
+                verifier.check(e)?;
+            }
+            if page.len() < PAGE as usize {
+                return Ok(verifier.checked());
+            }
+        }
+    }
+}
