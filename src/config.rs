@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::bail;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use iodao_core::{Amount, Bps};
+use iodao_core::{Address, Amount, Bps, ProposalRules};
 use serde::{Deserialize, Serialize};
 
 /// Reads a value written as text or as a whole number, keeping it as text.
@@ -37,6 +37,21 @@ fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         }
     }
     d.deserialize_any(V)
+}
+
+/// Reads a list written as an array or as one comma-separated string (the
+/// form an environment variable can carry).
+fn list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        Many(Vec<String>),
+        One(String),
+    }
+    Ok(match Form::deserialize(d)? {
+        Form::Many(v) => v,
+        Form::One(s) => s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect(),
+    })
 }
 
 /// The file as written: plain strings, checked by [`Config::from_raw`].
@@ -73,6 +88,10 @@ struct RawGovernance {
     voting_delay: String,
     voting_period: String,
     lifecycle_interval: String,
+    #[serde(deserialize_with = "text")]
+    proposal_threshold: String,
+    #[serde(deserialize_with = "list")]
+    admins: Vec<String>,
 }
 
 impl Default for Raw {
@@ -87,6 +106,8 @@ impl Default for Raw {
                 voting_delay: "0s".into(),
                 voting_period: "7days".into(),
                 lifecycle_interval: "15s".into(),
+                proposal_threshold: "100".into(),
+                admins: Vec::new(),
             },
         }
     }
@@ -113,6 +134,8 @@ pub struct Config {
     pub voting_period: Duration,
     /// How often the server takes due lifecycle steps.
     pub lifecycle_interval: Duration,
+    /// Who may propose.
+    pub proposal_rules: ProposalRules,
 }
 
 impl Config {
@@ -150,6 +173,18 @@ impl Config {
             voting_delay: duration("governance.voting_delay", &raw.governance.voting_delay)?,
             voting_period: duration("governance.voting_period", &raw.governance.voting_period)?,
             lifecycle_interval: duration("governance.lifecycle_interval", &raw.governance.lifecycle_interval)?,
+            proposal_rules: ProposalRules {
+                proposal_threshold: key(
+                    "governance.proposal_threshold",
+                    Amount::parse_iotx(&raw.governance.proposal_threshold),
+                )?,
+                admins: raw
+                    .governance
+                    .admins
+                    .iter()
+                    .map(|a| key("governance.admins", Address::parse(a)))
+                    .collect::<anyhow::Result<_>>()?,
+            },
         };
         if !cfg.database_url.starts_with("sqlite:") {
             bail!("config key `database_url`: `{}` is not supported yet; use sqlite://PATH", cfg.database_url);
@@ -205,6 +240,18 @@ mod tests {
         assert_eq!(c.threshold.get(), 6000);
         let e = Config::from_toml_str("[governance]\nquorum = 0.1").unwrap_err();
         assert!(e.to_string().contains("write decimals in quotes"), "{e}");
+    }
+
+    #[test]
+    fn admins_are_addresses_in_an_array_or_a_comma_separated_string() {
+        let a = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+        let b = Address::parse(a).unwrap().to_io();
+        let from_array = Config::from_toml_str(&format!("[governance]\nadmins = [\"{a}\", \"{b}\"]")).unwrap();
+        let from_string = Config::from_toml_str(&format!("[governance]\nadmins = \"{a}, {b}\"")).unwrap();
+        assert_eq!(from_array.proposal_rules.admins, from_string.proposal_rules.admins);
+        assert_eq!(from_array.proposal_rules.admins.len(), 2);
+        let e = Config::from_toml_str("[governance]\nadmins = [\"0x1234\"]").unwrap_err();
+        assert!(e.to_string().starts_with("config key `governance.admins`:"), "{e}");
     }
 
     #[test]

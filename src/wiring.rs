@@ -47,5 +47,5 @@ pub fn stake(cfg: &Config) -> anyhow::Result<Arc<dyn StakeSource>> {
 
 /// The governance service over the configured store and stake.
 pub async fn governance(cfg: &Config) -> anyhow::Result<Governance> {
-    Ok(Governance::new(store(cfg).await?, stake(cfg)?))
+    Ok(Governance::new(store(cfg).await?, stake(cfg)?).with_rules(cfg.proposal_rules.clone()))
 }

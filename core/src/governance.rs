@@ -59,6 +59,18 @@ pub enum GovernanceError {
         /// The snapshot block.
         block: u64,
     },
+    /// The author holds less power than proposing requires.
+    #[error("{author} has {power} of voting power at block {block}; proposing needs at least {needed}")]
+    BelowProposalThreshold {
+        /// Who tried to propose.
+        author: Address,
+        /// Their power now.
+        power: Amount,
+        /// The threshold.
+        needed: Amount,
+        /// The block it was read at.
+        block: u64,
+    },
     /// The choice is not one of the proposal's.
     #[error(transparent)]
     Choice(#[from] ChoiceError),
@@ -116,17 +128,35 @@ pub struct Step {
     pub state: ProposalState,
 }
 
+/// Who may propose.
+#[derive(Clone, Debug, Default)]
+pub struct ProposalRules {
+    /// Least voting power, at the current block, an author needs.
+    pub proposal_threshold: Amount,
+    /// DAO admins: they may always propose.
+    pub admins: Vec<Address>,
+}
+
 /// The governance service.
 #[derive(Clone)]
 pub struct Governance {
     store: Store,
     stake: Arc<dyn StakeSource>,
+    rules: Arc<ProposalRules>,
 }
 
 impl Governance {
-    /// A service over `store`, reading power from `stake`.
+    /// A service over `store`, reading power from `stake`; anyone may propose
+    /// until [`Governance::with_rules`] says otherwise.
     pub fn new(store: Store, stake: Arc<dyn StakeSource>) -> Self {
-        Self { store, stake }
+        Self { store, stake, rules: Arc::default() }
+    }
+
+    /// Sets who may propose.
+    #[must_use]
+    pub fn with_rules(mut self, rules: ProposalRules) -> Self {
+        self.rules = Arc::new(rules);
+        self
     }
 
     /// The store (for health checks and other services).
@@ -143,12 +173,31 @@ impl Governance {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Proposal, GovernanceError> {
+        self.check_author(new.author).await?;
         let proposal = self.store.insert_proposal(&new, actor, now).await?;
         tracing::info!(id = %proposal.id, author = %proposal.author, "proposal created");
         if new.window.position(now) == WindowPosition::Before {
             return Ok(proposal);
         }
         self.activate(proposal.id, now).await
+    }
+
+    /// Refuses an author below the proposal threshold (admins always pass).
+    async fn check_author(&self, author: Address) -> Result<(), GovernanceError> {
+        if self.rules.admins.contains(&author) || self.rules.proposal_threshold.is_zero() {
+            return Ok(());
+        }
+        let block = self.stake.current_block().await?;
+        let power = self.stake.power_at(author, block).await?;
+        if power < self.rules.proposal_threshold {
+            return Err(GovernanceError::BelowProposalThreshold {
+                author,
+                power,
+                needed: self.rules.proposal_threshold,
+                block,
+            });
+        }
+        Ok(())
     }
 
     /// One proposal.

@@ -8,10 +8,12 @@
 
 pub mod domain;
 pub mod governance;
+pub mod links;
 pub mod stake;
 pub mod store;
 
 pub use domain::*;
-pub use governance::{Ballot, CastVote, Governance, GovernanceError, Step};
+pub use governance::{Ballot, CastVote, Governance, GovernanceError, ProposalRules, Step};
+pub use links::{Challenge, LinkError, LinkSettings, Linked, Links};
 pub use stake::{CsvStakeSource, StakeError, StakeSource};
 pub use store::{AuditError, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};

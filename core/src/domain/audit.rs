@@ -5,7 +5,7 @@ use std::fmt;
 use alloy_primitives::{B256, keccak256};
 use chrono::{DateTime, Utc};
 
-use super::{Address, ProposalId};
+use super::{Address, ChatAccount, ProposalId};
 
 /// Who caused a state change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub enum Actor {
     System,
     /// A wallet, proven by a signature or a link.
     Address(Address),
+    /// A chat account.
+    Chat(ChatAccount),
 }
 
 impl fmt::Display for Actor {
@@ -24,6 +26,7 @@ impl fmt::Display for Actor {
             Self::Cli => f.write_str("cli"),
             Self::System => f.write_str("system"),
             Self::Address(a) => write!(f, "{a}"),
+            Self::Chat(c) => write!(f, "{c}"),
         }
     }
 }
@@ -45,6 +48,12 @@ pub enum AuditAction {
     VoteCast,
     /// A voter changed their vote.
     VoteReplaced,
+    /// A chat account linked an address.
+    LinkMade,
+    /// A chat account linked a different address, replacing its link.
+    LinkReplaced,
+    /// A chat account's link was removed.
+    LinkRemoved,
 }
 
 impl AuditAction {
@@ -58,6 +67,9 @@ impl AuditAction {
             Self::ProposalExecuted => "proposal.executed",
             Self::VoteCast => "vote.cast",
             Self::VoteReplaced => "vote.replaced",
+            Self::LinkMade => "link.made",
+            Self::LinkReplaced => "link.replaced",
+            Self::LinkRemoved => "link.removed",
         }
     }
 }

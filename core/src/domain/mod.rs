@@ -1,5 +1,6 @@
 //! The words of DESIGN.md as types that are valid once constructed.
 
+mod account;
 mod address;
 mod amount;
 mod audit;
@@ -8,6 +9,7 @@ mod tally;
 mod text;
 mod vote;
 
+pub use account::{ChatAccount, ChatAccountError, Platform};
 pub use address::{Address, AddressError};
 pub use amount::{Amount, AmountError, DECIMALS};
 pub use audit::{Actor, AuditAction, AuditBreak, AuditEntry, ChainVerifier, chain_hash, proposal_subject};

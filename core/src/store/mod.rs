@@ -8,6 +8,7 @@
 //! PostgreSQL backend can sit beside this one without touching the services.
 
 mod audit;
+mod links;
 mod proposals;
 mod votes;
 
@@ -19,6 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use audit::AuditError;
+pub use links::{Consumed, StoredChallenge};
 pub use proposals::{ProposalQuery, TransitionFailed};
 pub use votes::RecordedVote;
 

@@ -1,4 +1,4 @@
-use iodao_core::{Actor, GovernanceError, Outcome, ProposalQuery, ProposalState, Step, TransitionError};
+use iodao_core::{Actor, Amount, ProposalRules, GovernanceError, Outcome, ProposalQuery, ProposalState, Step, TransitionError};
 
 use crate::helpers::*;
 
@@ -32,6 +32,27 @@ async fn a_proposal_whose_window_is_open_is_active_at_creation() {
     let p = g.gov.create_proposal(new_proposal(t(0), t(10)), &Actor::Cli, t(5)).await.unwrap();
     assert_eq!(p.state, ProposalState::Active);
     assert_eq!(p.snapshot_block, Some(4242));
+}
+
+#[tokio::test]
+async fn authors_below_the_proposal_threshold_are_refused_but_admins_may_always_propose() {
+    let g = TestGov::new().await;
+    let rules = ProposalRules { proposal_threshold: Amount::from_iotx(60), admins: vec![nobody()] };
+    let gov = g.gov.clone().with_rules(rules);
+    let mut draft = new_proposal(t(100), t(200));
+    draft.author = carol(); // 40 IOTX < 60
+    let err = gov.create_proposal(draft.clone(), &Actor::Cli, t(0)).await.unwrap_err();
+    assert!(
+        matches!(err, GovernanceError::BelowProposalThreshold { power, needed, block: 4242, .. }
+            if power == Amount::from_iotx(40) && needed == Amount::from_iotx(60)),
+        "{err}"
+    );
+    assert!(gov.proposals(ProposalQuery::default()).await.unwrap().is_empty(), "nothing was stored");
+    assert_eq!(gov.audit_entries(0, 10).await.unwrap().len(), 0, "nothing was logged");
+    draft.author = bob(); // 60 IOTX: exactly the threshold is enough
+    gov.create_proposal(draft.clone(), &Actor::Cli, t(0)).await.unwrap();
+    draft.author = nobody(); // no stake, but an admin
+    gov.create_proposal(draft, &Actor::Cli, t(0)).await.unwrap();
 }
 
 #[tokio::test]

@@ -3,4 +3,5 @@
 mod audit;
 mod helpers;
 mod lifecycle;
+mod links;
 mod voting;

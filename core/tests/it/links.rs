@@ -1,0 +1,153 @@
+use alloy_primitives::hex;
+use alloy_signer::SignerSync as _;
+use alloy_signer_local::PrivateKeySigner;
+use chrono::Duration;
+use iodao_core::{Address, ChatAccount, LinkError, LinkSettings, Links};
+
+use crate::helpers::*;
+
+fn links(g: &TestGov) -> Links {
+    Links::new(
+        g.gov.store().clone(),
+        LinkSettings {
+            domain: "dao.example.org".into(),
+            base_url: "https://dao.example.org".into(),
+            chain_id: 4689,
+            ttl: Duration::minutes(10),
+        },
+    )
+}
+
+fn wallet(seed: u8) -> (PrivateKeySigner, Address) {
+    let signer = PrivateKeySigner::from_bytes(&[seed; 32].into()).expect("key");
+    let address = Address::from(signer.address());
+    (signer, address)
+}
+
+fn sign(signer: &PrivateKeySigner, message: &str) -> String {
+    hex::encode_prefixed(signer.sign_message_sync(message.as_bytes()).expect("sign").as_bytes())
+}
+
+fn discord(id: u64) -> ChatAccount {
+    ChatAccount::parse(&format!("discord:{id}")).unwrap()
+}
+
+#[tokio::test]
+async fn a_signed_challenge_links_once_and_its_replay_is_refused() {
+    let g = TestGov::new().await;
+    let l = links(&g);
+    let (signer, address) = wallet(7);
+    let c = l.challenge(&discord(1), address, t(0)).await.unwrap();
+    assert!(c.message.starts_with("dao.example.org wants you to sign in with your Ethereum account:\n"), "{}", c.message);
+    assert!(c.message.contains(&address.to_hex()));
+    assert!(c.message.contains("Chain ID: 4689"));
+    assert!(c.message.contains("urn:iodao:discord:1"));
+    assert_eq!(c.url, format!("https://dao.example.org/link/{}", c.nonce));
+    assert_eq!(c.expires_at, t(600));
+
+    let sig = sign(&signer, &c.message);
+    let linked = l.verify(&c.message, &sig, t(60)).await.unwrap();
+    assert_eq!((linked.address, linked.previous), (address, None));
+    assert_eq!(l.address_of(&discord(1)).await.unwrap(), Some(address));
+
+    let err = l.verify(&c.message, &sig, t(61)).await.unwrap_err();
+    assert!(matches!(err, LinkError::Replayed), "{err}");
+}
+
+#[tokio::test]
+async fn an_expired_challenge_is_refused() {
+    let g = TestGov::new().await;
+    let l = links(&g);
+    let (signer, address) = wallet(7);
+    let c = l.challenge(&discord(1), address, t(0)).await.unwrap();
+    let err = l.verify(&c.message, &sign(&signer, &c.message), t(600)).await.unwrap_err();
+    assert!(matches!(err, LinkError::Expired(at) if at == t(600)), "{err}");
+    assert_eq!(l.address_of(&discord(1)).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_signature_by_another_wallet_is_refused_and_changes_nothing() {
+    let g = TestGov::new().await;
+    let l = links(&g);
+    let (signer, address) = wallet(7);
+    let (other, other_address) = wallet(8);
+    let c = l.challenge(&discord(1), address, t(0)).await.unwrap();
+    let err = l.verify(&c.message, &sign(&other, &c.message), t(1)).await.unwrap_err();
+    assert!(
+        matches!(err, LinkError::WrongSigner { expected, recovered } if expected == address && recovered == other_address),
+        "{err}"
+    );
+    assert_eq!(l.address_of(&discord(1)).await.unwrap(), None);
+    // The challenge was not used up by the failed attempt.
+    l.verify(&c.message, &sign(&signer, &c.message), t(2)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_message_for_another_domain_chain_or_address_is_refused() {
+    let g = TestGov::new().await;
+    let l = links(&g);
+    let (signer, address) = wallet(7);
+    let (other, other_address) = wallet(8);
+    let c = l.challenge(&discord(1), address, t(0)).await.unwrap();
+
+    let phishing = c.message.replacen("dao.example.org", "evil.example.com", 1);
+    let err = l.verify(&phishing, &sign(&signer, &phishing), t(1)).await.unwrap_err();
+    assert!(matches!(&err, LinkError::WrongDomain { found, .. } if found == "evil.example.com"), "{err}");
+
+    let testnet = c.message.replace("Chain ID: 4689", "Chain ID: 4690");
+    let err = l.verify(&testnet, &sign(&signer, &testnet), t(1)).await.unwrap_err();
+    assert!(matches!(err, LinkError::WrongChain { found: 4690, .. }), "{err}");
+
+    let swapped = c.message.replace(&address.to_hex(), &other_address.to_hex());
+    let err = l.verify(&swapped, &sign(&other, &swapped), t(1)).await.unwrap_err();
+    assert!(matches!(err, LinkError::WrongAddress { found, .. } if found == other_address), "{err}");
+
+    let reworded = c.message.replace("to vote in the DAO", "to vote in the DAO forever");
+    let err = l.verify(&reworded, &sign(&signer, &reworded), t(1)).await.unwrap_err();
+    assert!(matches!(err, LinkError::Altered), "{err}");
+
+    assert_eq!(l.address_of(&discord(1)).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn malformed_messages_signatures_and_nonces_get_specific_errors() {
+    let g = TestGov::new().await;
+    let l = links(&g);
+    let (signer, address) = wallet(7);
+    let err = l.verify("please link me", "0x00", t(0)).await.unwrap_err();
+    assert!(matches!(err, LinkError::MalformedMessage(_)), "{err}");
+    let c = l.challenge(&discord(1), address, t(0)).await.unwrap();
+    let err = l.verify(&c.message, "0x1234", t(1)).await.unwrap_err();
+    assert!(matches!(err, LinkError::MalformedSignature(_)), "{err}");
+    let forged = c.message.replace(&c.nonce, "aaaaaaaaaaaaaaaa");
+    let err = l.verify(&forged, &sign(&signer, &forged), t(1)).await.unwrap_err();
+    assert!(matches!(&err, LinkError::UnknownNonce(n) if n == "aaaaaaaaaaaaaaaa"), "{err}");
+}
+
+#[tokio::test]
+async fn relinking_replaces_and_is_logged_and_accounts_can_share_an_address() {
+    let g = TestGov::new().await;
+    let l = links(&g);
+    let (a_signer, a) = wallet(7);
+    let (b_signer, b) = wallet(8);
+    let tg = ChatAccount::parse("telegram:99").unwrap();
+    for (account, signer, address) in [(discord(1), &a_signer, a), (tg.clone(), &a_signer, a)] {
+        let c = l.challenge(&account, address, t(0)).await.unwrap();
+        l.verify(&c.message, &sign(signer, &c.message), t(1)).await.unwrap();
+    }
+    assert_eq!(l.accounts_of(a).await.unwrap(), vec![discord(1), tg.clone()]);
+
+    let c = l.challenge(&discord(1), b, t(10)).await.unwrap();
+    let relinked = l.verify(&c.message, &sign(&b_signer, &c.message), t(11)).await.unwrap();
+    assert_eq!(relinked.previous, Some(a));
+    assert_eq!(l.address_of(&discord(1)).await.unwrap(), Some(b));
+    assert_eq!(l.accounts_of(a).await.unwrap(), vec![tg.clone()]);
+
+    assert_eq!(l.unlink(&tg, t(20)).await.unwrap(), Some(a));
+    assert_eq!(l.unlink(&tg, t(21)).await.unwrap(), None);
+    assert_eq!(l.address_of(&tg).await.unwrap(), None);
+
+    let actions: Vec<String> = g.gov.audit_entries(0, 100).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(actions, vec!["link.made", "link.made", "link.replaced", "link.removed"]);
+    assert_eq!(g.gov.verify_audit().await.unwrap(), 4);
+}
