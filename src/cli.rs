@@ -37,9 +37,47 @@ pub enum Command {
     Vote(VoteArgs),
     /// Show a proposal's tally: totals per choice, quorum, threshold and outcome.
     Tally(TallyArgs),
+    /// Link a chat account to a wallet by a signed challenge, or remove a link.
+    #[command(subcommand)]
+    Link(LinkCommand),
     /// Read or verify the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+/// `iodao link …`.
+#[derive(Debug, Subcommand)]
+pub enum LinkCommand {
+    /// Issue a Sign-In with Ethereum challenge for ACCOUNT to prove ADDRESS;
+    /// prints the message to sign (personal_sign) and the portal URL.
+    Challenge {
+        /// discord:<user id> or telegram:<user id>.
+        account: String,
+        /// The wallet to link (0x… or io1…).
+        address: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a signed challenge and make the link.
+    Verify {
+        /// A file holding the exact message that was signed.
+        #[arg(long)]
+        message_file: PathBuf,
+        /// The signature, 0x-prefixed hex (65 bytes).
+        #[arg(long)]
+        signature: String,
+    },
+    /// Show the address an account votes with.
+    Show {
+        /// discord:<user id> or telegram:<user id>.
+        account: String,
+    },
+    /// Remove an account's link.
+    Remove {
+        /// discord:<user id> or telegram:<user id>.
+        account: String,
+    },
 }
 
 /// `iodao audit …`.

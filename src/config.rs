@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::bail;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use iodao_core::{Address, Amount, Bps, ProposalRules};
+use iodao_core::{Address, Amount, Bps, LinkSettings, ProposalRules};
 use serde::{Deserialize, Serialize};
 
 /// Reads a value written as text or as a whole number, keeping it as text.
@@ -39,6 +39,19 @@ fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     d.deserialize_any(V)
 }
 
+/// The authority (host and port) of an http(s) URL: the EIP-4361 domain.
+fn authority(url: &str) -> Result<String, String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{url}` is not an http:// or https:// URL"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || host.contains('@') {
+        return Err(format!("`{url}` has no host (or has credentials)"));
+    }
+    Ok(host.to_owned())
+}
+
 /// Reads a list written as an array or as one comma-separated string (the
 /// form an environment variable can carry).
 fn list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -60,6 +73,8 @@ fn list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error>
 struct Raw {
     database_url: String,
     web: RawWeb,
+    chain: RawChain,
+    links: RawLinks,
     stake: RawStake,
     governance: RawGovernance,
 }
@@ -68,6 +83,20 @@ struct Raw {
 #[serde(deny_unknown_fields)]
 struct RawWeb {
     bind: String,
+    public_url: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawChain {
+    #[serde(deserialize_with = "text")]
+    id: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawLinks {
+    ttl: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -98,7 +127,9 @@ impl Default for Raw {
     fn default() -> Self {
         Self {
             database_url: "sqlite://iodao.db".into(),
-            web: RawWeb { bind: "127.0.0.1:8080".into() },
+            web: RawWeb { bind: "127.0.0.1:8080".into(), public_url: "http://127.0.0.1:8080".into() },
+            chain: RawChain { id: "4689".into() },
+            links: RawLinks { ttl: "10m".into() },
             stake: RawStake { csv: "stake.csv".into(), block: "0".into() },
             governance: RawGovernance {
                 quorum: "1000".into(),
@@ -120,6 +151,8 @@ pub struct Config {
     pub database_url: String,
     /// Where the web server listens.
     pub web_bind: SocketAddr,
+    /// What wallet-link challenges name: domain, portal URL, chain id, lifetime.
+    pub links: LinkSettings,
     /// The CSV stake snapshot (`address,amount`).
     pub stake_csv: PathBuf,
     /// The block the CSV snapshot is reported at.
@@ -166,6 +199,12 @@ impl Config {
         let cfg = Self {
             database_url: raw.database_url,
             web_bind: key("web.bind", raw.web.bind.parse::<SocketAddr>())?,
+            links: LinkSettings {
+                domain: key("web.public_url", authority(&raw.web.public_url))?,
+                base_url: raw.web.public_url.trim_end_matches('/').to_owned(),
+                chain_id: key("chain.id", raw.chain.id.parse::<u64>())?,
+                ttl: chrono::Duration::from_std(duration("links.ttl", &raw.links.ttl)?)?,
+            },
             stake_csv: PathBuf::from(raw.stake.csv),
             stake_block: key("stake.block", raw.stake.block.parse::<u64>())?,
             quorum: key("governance.quorum", Amount::parse_iotx(&raw.governance.quorum))?,
@@ -252,6 +291,15 @@ mod tests {
         assert_eq!(from_array.proposal_rules.admins.len(), 2);
         let e = Config::from_toml_str("[governance]\nadmins = [\"0x1234\"]").unwrap_err();
         assert!(e.to_string().starts_with("config key `governance.admins`:"), "{e}");
+    }
+
+    #[test]
+    fn the_link_domain_is_the_public_urls_authority() {
+        let c = Config::from_toml_str("[web]\npublic_url = \"https://dao.example.org:8443/portal/\"").unwrap();
+        assert_eq!(c.links.domain, "dao.example.org:8443");
+        assert_eq!(c.links.base_url, "https://dao.example.org:8443/portal");
+        let e = Config::from_toml_str("[web]\npublic_url = \"dao.example.org\"").unwrap_err();
+        assert!(e.to_string().starts_with("config key `web.public_url`:"), "{e}");
     }
 
     #[test]

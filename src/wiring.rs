@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use iodao_core::{Address, Amount, CsvStakeSource, Governance, StakeError, StakeSource, Store};
+use iodao_core::{Address, Amount, CsvStakeSource, Governance, Links, StakeError, StakeSource, Store};
 
 use crate::config::Config;
 
@@ -43,6 +43,11 @@ pub fn stake(cfg: &Config) -> anyhow::Result<Arc<dyn StakeSource>> {
         tracing::warn!(path = %cfg.stake_csv.display(), "no stake CSV: votes will be refused until one exists");
         Ok(Arc::new(NoStakeSource))
     }
+}
+
+/// The wallet-link service over the configured store.
+pub async fn links(cfg: &Config) -> anyhow::Result<Links> {
+    Ok(Links::new(store(cfg).await?, cfg.links.clone()))
 }
 
 /// The governance service over the configured store and stake.

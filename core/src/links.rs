@@ -123,7 +123,12 @@ impl Links {
     }
 
     /// Issues a challenge for `account` to prove control of `address`.
-    pub async fn challenge(&self, account: &ChatAccount, address: Address, now: DateTime<Utc>) -> Result<Challenge, LinkError> {
+    pub async fn challenge(
+        &self,
+        account: &ChatAccount,
+        address: Address,
+        now: DateTime<Utc>,
+    ) -> Result<Challenge, LinkError> {
         let s = &self.settings;
         let nonce = siwe::generate_nonce();
         let expires_at = now + s.ttl;
@@ -140,7 +145,11 @@ impl Links {
             expiration_time: Some(timestamp(expires_at)?),
             not_before: None,
             request_id: None,
-            resources: vec![format!("urn:iodao:{account}").parse().map_err(|e| LinkError::MalformedMessage(format!("resource: {e}")))?],
+            resources: vec![
+                format!("urn:iodao:{account}")
+                    .parse()
+                    .map_err(|e| LinkError::MalformedMessage(format!("resource: {e}")))?,
+            ],
         }
         .to_string();
         self.store
@@ -167,7 +176,10 @@ impl Links {
     pub async fn verify(&self, message: &str, signature: &str, now: DateTime<Utc>) -> Result<Linked, LinkError> {
         let parsed = siwe::Message::from_str(message).map_err(|e| LinkError::MalformedMessage(e.to_string()))?;
         if parsed.domain.as_str() != self.settings.domain {
-            return Err(LinkError::WrongDomain { expected: self.settings.domain.clone(), found: parsed.domain.to_string() });
+            return Err(LinkError::WrongDomain {
+                expected: self.settings.domain.clone(),
+                found: parsed.domain.to_string(),
+            });
         }
         if parsed.chain_id != self.settings.chain_id {
             return Err(LinkError::WrongChain { expected: self.settings.chain_id, found: parsed.chain_id });
@@ -186,7 +198,8 @@ impl Links {
         if message != challenge.message {
             return Err(LinkError::Altered);
         }
-        let signature = Signature::from_str(signature.trim()).map_err(|e| LinkError::MalformedSignature(e.to_string()))?;
+        let signature =
+            Signature::from_str(signature.trim()).map_err(|e| LinkError::MalformedSignature(e.to_string()))?;
         let recovered = signature
             .recover_address_from_msg(message.as_bytes())
             .map_err(|e| LinkError::MalformedSignature(e.to_string()))?;

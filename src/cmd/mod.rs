@@ -2,6 +2,7 @@
 
 mod audit;
 mod demo;
+mod link;
 mod proposal;
 pub mod serve;
 
@@ -28,6 +29,7 @@ pub async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
         },
         Command::Vote(a) => proposal::vote(&cfg, a).await,
         Command::Tally(a) => proposal::tally(&cfg, a).await,
+        Command::Link(l) => link::run(&cfg, l).await,
         Command::Audit(AuditCommand::Verify) => audit::verify(&cfg).await,
         Command::Audit(AuditCommand::Log(a)) => audit::log(&cfg, a).await,
     }

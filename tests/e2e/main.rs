@@ -3,4 +3,5 @@
 
 mod cli;
 mod helpers;
+mod link;
 mod serve;

@@ -128,8 +128,15 @@ impl Store {
         };
         let address = Address::parse(&removed).map_err(|e| corrupt("links.address", e))?;
         let detail = serde_json::json!({ "address": address });
-        audit::append(&mut tx, now, &Actor::Chat(account.clone()), AuditAction::LinkRemoved, &format!("account:{key}"), &detail)
-            .await?;
+        audit::append(
+            &mut tx,
+            now,
+            &Actor::Chat(account.clone()),
+            AuditAction::LinkRemoved,
+            &format!("account:{key}"),
+            &detail,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Some(address))
     }

@@ -1,4 +1,6 @@
-use iodao_core::{Actor, Amount, ProposalRules, GovernanceError, Outcome, ProposalQuery, ProposalState, Step, TransitionError};
+use iodao_core::{
+    Actor, Amount, GovernanceError, Outcome, ProposalQuery, ProposalRules, ProposalState, Step, TransitionError,
+};
 
 use crate::helpers::*;
 

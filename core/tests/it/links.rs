@@ -2,7 +2,7 @@ use alloy_primitives::hex;
 use alloy_signer::SignerSync as _;
 use alloy_signer_local::PrivateKeySigner;
 use chrono::Duration;
-use iodao_core::{Address, ChatAccount, LinkError, LinkSettings, Links};
+use iodao_core::{Address, ChatAccount, LinkError, LinkSettings, Links, Platform};
 
 use crate::helpers::*;
 
@@ -29,7 +29,7 @@ fn sign(signer: &PrivateKeySigner, message: &str) -> String {
 }
 
 fn discord(id: u64) -> ChatAccount {
-    ChatAccount::parse(&format!("discord:{id}")).unwrap()
+    ChatAccount::new(Platform::Discord, id)
 }
 
 #[tokio::test]
@@ -38,7 +38,11 @@ async fn a_signed_challenge_links_once_and_its_replay_is_refused() {
     let l = links(&g);
     let (signer, address) = wallet(7);
     let c = l.challenge(&discord(1), address, t(0)).await.unwrap();
-    assert!(c.message.starts_with("dao.example.org wants you to sign in with your Ethereum account:\n"), "{}", c.message);
+    assert!(
+        c.message.starts_with("dao.example.org wants you to sign in with your Ethereum account:\n"),
+        "{}",
+        c.message
+    );
     assert!(c.message.contains(&address.to_hex()));
     assert!(c.message.contains("Chain ID: 4689"));
     assert!(c.message.contains("urn:iodao:discord:1"));
