@@ -16,6 +16,7 @@ CREATE TABLE proposals (
     threshold_bps   INTEGER NOT NULL CHECK (threshold_bps BETWEEN 0 AND 10000),
     state           TEXT    NOT NULL,
     voter_count     INTEGER NOT NULL DEFAULT 0, -- live tally: voters with a current vote
+    participation   TEXT    NOT NULL DEFAULT '0', -- live tally: their power, each once (wei)
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
     CHECK (ends_at > starts_at)
@@ -27,7 +28,8 @@ CREATE INDEX proposals_by_state ON proposals (state, id);
 CREATE TABLE votes (
     proposal_id INTEGER NOT NULL REFERENCES proposals (id),
     voter       TEXT    NOT NULL,               -- EIP-55 0x form
-    choice      INTEGER NOT NULL,               -- 0-based
+    selection   TEXT    NOT NULL,               -- `number=bps` pairs, e.g. 1=6000,2=4000
+    choice      INTEGER,                        -- 0-based, for single-choice proposals only
     power       TEXT    NOT NULL                -- wei at the snapshot block: plain digits
                 CHECK (length(power) BETWEEN 1 AND 78 AND power NOT GLOB '*[^0-9]*'),
     source      TEXT    NOT NULL,

@@ -116,7 +116,7 @@ pub struct DemoArgs {
 #[derive(Debug, Subcommand)]
 pub enum ProposalCommand {
     /// Create a proposal.
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// List proposals, newest first.
     List(ListArgs),
     /// Show one proposal with its live tally.
@@ -143,6 +143,9 @@ pub struct CreateArgs {
     /// A choice; repeat for each (2 to 20). Default: For, Against, Abstain.
     #[arg(long = "choice")]
     pub choices: Vec<String>,
+    /// How votes are cast and counted: single-choice, approval, weighted or quadratic.
+    #[arg(long, default_value = "single-choice")]
+    pub method: String,
     /// Time until voting opens, like 0s, 2h or 1day (default: governance.voting_delay).
     #[arg(long)]
     pub delay: Option<String>,

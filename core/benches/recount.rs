@@ -12,7 +12,8 @@ use alloy_primitives::U256;
 use chrono::{Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use iodao_core::{
-    Actor, Address, Amount, Body, Bps, Choices, NewProposal, Store, Title, Vote, VoteSource, VotingMethod, Window,
+    Actor, Address, Amount, Body, Bps, Choices, NewProposal, Selection, Store, Title, Vote, VoteSource, VotingMethod,
+    Window,
 };
 
 const VOTES: u32 = 1_000_000;
@@ -46,7 +47,7 @@ fn recount(c: &mut Criterion) {
                     Vote {
                         proposal: p.id,
                         voter: Address::from(bytes),
-                        choice: p.choices.choice(&(i % 3 + 1).to_string()).expect("choice"),
+                        selection: Selection::single(p.choices.choice(&(i % 3 + 1).to_string()).expect("choice")),
                         // Realistic stakes: 100 IOTX plus a per-voter number of wei.
                         power: Amount::from_wei(Amount::from_iotx(100).wei() + U256::from(i)),
                         source: VoteSource::Cli,

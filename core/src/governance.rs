@@ -10,8 +10,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Actor, Address, Amount, AuditEntry, Choice, ChoiceError, NewProposal, Outcome, Proposal, ProposalId, ProposalState,
-    Tally, TransitionError, Vote, VoteSource, WindowPosition,
+    Actor, Address, Amount, AuditEntry, NewProposal, Outcome, Proposal, ProposalId, ProposalState, Selection,
+    SelectionError, Tally, TransitionError, Vote, VoteSource, WindowPosition,
 };
 use crate::stake::{StakeError, StakeSource};
 use crate::store::{AuditError, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};
@@ -71,9 +71,9 @@ pub enum GovernanceError {
         /// The block it was read at.
         block: u64,
     },
-    /// The choice is not one of the proposal's.
+    /// The selection is not valid for the proposal's choices and method.
     #[error(transparent)]
-    Choice(#[from] ChoiceError),
+    Selection(#[from] SelectionError),
     /// A lifecycle step the state does not allow.
     #[error(transparent)]
     Transition(#[from] TransitionError),
@@ -102,7 +102,8 @@ pub struct Ballot {
     pub proposal: ProposalId,
     /// The voter's address (already proven by the front-end).
     pub voter: Address,
-    /// The choice as typed: a number or a label.
+    /// The selection as typed: a choice (`2`, `Against`), approvals (`1,3`)
+    /// or weights (`1=60 2=40`), as the proposal's method requires.
     pub choice: String,
     /// Which front-end.
     pub source: VoteSource,
@@ -116,7 +117,7 @@ pub struct CastVote {
     /// The stored vote (with the power counted).
     pub vote: Vote,
     /// The vote it replaced, if the voter had voted before.
-    pub replaced: Option<(Choice, Amount)>,
+    pub replaced: Option<(Selection, Amount)>,
 }
 
 /// A lifecycle step taken by [`Governance::advance`].
@@ -233,20 +234,20 @@ impl Governance {
     /// replacing the voter's earlier vote. Durable when it returns `Ok`.
     pub async fn cast_vote(&self, ballot: Ballot, now: DateTime<Utc>) -> Result<CastVote, GovernanceError> {
         let proposal = self.votable(ballot.proposal, now).await?;
-        let choice = proposal.choices.choice(&ballot.choice)?;
+        let selection = Selection::parse(&ballot.choice, &proposal.choices, proposal.method)?;
         let block = proposal.snapshot_block.expect("an active proposal has a snapshot block");
         let power = self.stake.power_at(ballot.voter, block).await?;
         if power.is_zero() {
             return Err(GovernanceError::NoPower { id: proposal.id, voter: ballot.voter, block });
         }
         let vote =
-            Vote { proposal: proposal.id, voter: ballot.voter, choice, power, source: ballot.source, cast_at: now };
+            Vote { proposal: proposal.id, voter: ballot.voter, selection, power, source: ballot.source, cast_at: now };
         let replaced = match self.store.record_vote(&proposal, &vote).await? {
             RecordedVote::New => None,
-            RecordedVote::Replaced { choice, power } => Some((choice, power)),
+            RecordedVote::Replaced { selection, power } => Some((selection, power)),
             RecordedVote::Closed(state) => return Err(self.refusal(&proposal, state)),
         };
-        tracing::info!(id = %proposal.id, voter = %vote.voter, choice = choice.number(), power = %power, source = %vote.source, replaced = replaced.is_some(), "vote counted");
+        tracing::info!(id = %proposal.id, voter = %vote.voter, selection = %vote.selection.to_stored(), power = %power, source = %vote.source, replaced = replaced.is_some(), "vote counted");
         Ok(CastVote { proposal, vote, replaced })
     }
 

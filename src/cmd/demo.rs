@@ -73,6 +73,7 @@ fn write_stakers(cfg: &Config) -> anyhow::Result<()> {
 
 struct Spec<'a> {
     title: &'a str,
+    method: VotingMethod,
     body: &'a str,
     choices: &'a [&'a str],
     /// Window relative to now.
@@ -87,6 +88,7 @@ async fn seed(gov: &Governance, stakers: &[Address], now: DateTime<Utc>) -> anyh
     let yes_no: &[&str] = &["For", "Against", "Abstain"];
     let specs = [
         Spec {
+            method: VotingMethod::SingleChoice,
             title: "Raise the device-program share to 40% for Q1",
             body: "Device programs onboarded **3 100** new ioID devices last quarter.\n\nThis proposal raises their category share of the epoch budget from 30% to 40%.",
             choices: yes_no,
@@ -96,6 +98,7 @@ async fn seed(gov: &Governance, stakers: &[Address], now: DateTime<Utc>) -> anyh
             cancel: false,
         },
         Spec {
+            method: VotingMethod::SingleChoice,
             title: "Sponsor the DePIN builders' hackathon",
             body: "Spend 250 000 IOTX from the treasury on prizes for a builders' hackathon.",
             choices: yes_no,
@@ -105,6 +108,7 @@ async fn seed(gov: &Governance, stakers: &[Address], now: DateTime<Utc>) -> anyh
             cancel: false,
         },
         Spec {
+            method: VotingMethod::SingleChoice,
             title: "Fund ioID onboarding for 10 000 new devices",
             body: "Pay a one-off onboarding bonus per registered device, capped per project.\n\n- 5 IOTX per device\n- at most 20% per project",
             choices: yes_no,
@@ -114,15 +118,17 @@ async fn seed(gov: &Governance, stakers: &[Address], now: DateTime<Utc>) -> anyh
             cancel: false,
         },
         Spec {
-            title: "Which dapp category gets the Q1 bonus pool?",
-            body: "The bonus pool goes to the category with the most support.",
+            method: VotingMethod::Approval,
+            title: "Which dapp categories get the Q1 bonus pool?",
+            body: "Approve every category you support; the pool goes to the most approved.",
             choices: &["DeFi", "Gaming", "Social", "Abstain"],
             opens: Duration::hours(-12),
             closes: Duration::days(4),
-            votes: &[(1, "DeFi"), (2, "Gaming"), (3, "Gaming"), (7, "Social")],
+            votes: &[(1, "DeFi, Social"), (2, "Gaming"), (3, "Gaming, DeFi"), (7, "Social")],
             cancel: false,
         },
         Spec {
+            method: VotingMethod::SingleChoice,
             title: "Adopt quadratic voting for grants",
             body: "Count grant votes quadratically to weaken whale influence.",
             choices: yes_no,
@@ -132,6 +138,7 @@ async fn seed(gov: &Governance, stakers: &[Address], now: DateTime<Utc>) -> anyh
             cancel: false,
         },
         Spec {
+            method: VotingMethod::SingleChoice,
             title: "Move epochs from weekly to daily",
             body: "Withdrawn by the author after discussion.",
             choices: yes_no,
@@ -151,7 +158,7 @@ async fn seed(gov: &Governance, stakers: &[Address], now: DateTime<Utc>) -> anyh
                     body: Body::parse(spec.body)?,
                     author: stakers[0],
                     choices: Choices::parse(spec.choices)?,
-                    method: VotingMethod::SingleChoice,
+                    method: spec.method,
                     window: Window::new(opens, now + spec.closes)?,
                     quorum: Amount::from_iotx(500_000),
                     threshold: Bps::new(5000).context("threshold")?,

@@ -22,7 +22,7 @@ pub async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
         }
         Command::Demo(args) => demo::run(&cfg, &args).await,
         Command::Proposal(p) => match p {
-            ProposalCommand::Create(a) => proposal::create(&cfg, a).await,
+            ProposalCommand::Create(a) => proposal::create(&cfg, *a).await,
             ProposalCommand::List(a) => proposal::list(&cfg, a).await,
             ProposalCommand::Show(a) => proposal::show(&cfg, a).await,
             ProposalCommand::Cancel(a) => proposal::cancel(&cfg, a).await,

@@ -49,7 +49,9 @@ pub async fn create(cfg: &Config, a: CreateArgs) -> anyhow::Result<()> {
         body: Body::parse(&body_text)?,
         author: Address::parse(&a.author).context("--author")?,
         choices,
-        method: VotingMethod::SingleChoice,
+        method: VotingMethod::parse(&a.method).with_context(|| {
+            format!("--method `{}` is not a method: use single-choice, approval, weighted or quadratic", a.method)
+        })?,
         window: Window::new(start, start + period)?,
         quorum: a.quorum.as_deref().map(Amount::parse_iotx).transpose().context("--quorum")?.unwrap_or(cfg.quorum),
         threshold: a
@@ -185,24 +187,17 @@ pub async fn vote(cfg: &Config, a: VoteArgs) -> anyhow::Result<()> {
     if a.json {
         return print_json(&cast.vote);
     }
-    let label = cast.proposal.choices.label(cast.vote.choice);
-    match cast.replaced {
+    let (p, v) = (&cast.proposal, &cast.vote);
+    let what = v.selection.describe(&p.choices, p.method);
+    match &cast.replaced {
         Some((old, _)) => println!(
-            "{} now votes {} ({label}) on proposal {} with {}, replacing {} ({})",
-            cast.vote.voter,
-            cast.vote.choice.number(),
-            cast.proposal.id,
-            cast.vote.power,
-            old.number(),
-            cast.proposal.choices.label(old)
+            "{} now votes {what} on proposal {} with {}, replacing {}",
+            v.voter,
+            p.id,
+            v.power,
+            old.describe(&p.choices, p.method)
         ),
-        None => println!(
-            "{} votes {} ({label}) on proposal {} with {}",
-            cast.vote.voter,
-            cast.vote.choice.number(),
-            cast.proposal.id,
-            cast.vote.power
-        ),
+        None => println!("{} votes {what} on proposal {} with {}", v.voter, p.id, v.power),
     }
     Ok(())
 }

@@ -79,11 +79,11 @@ fn create_vote_revote_and_tally_through_the_cli() {
     assert_eq!(p["id"], 1);
 
     let out = w.ok(&["vote", "1", "for", "--voter", ALICE]);
-    assert!(out.contains("votes 1 (For) on proposal #1 with 700 IOTX"), "{out}");
+    assert!(out.contains("votes For on proposal #1 with 700 IOTX"), "{out}");
     let bob_io = "io1ld53vz2u580kpwmee6fvu048fsmut56ep6dmat";
     w.ok(&["vote", "1", "2", "--voter", bob_io]);
     let out = w.ok(&["vote", "1", "abstain", "--voter", ALICE]);
-    assert!(out.contains("replacing 1 (For)"), "{out}");
+    assert!(out.contains("now votes Abstain on proposal #1 with 700 IOTX, replacing For"), "{out}");
 
     let t = w.json(&["tally", "1", "--json"]);
     assert_eq!(t["choices"][0]["power"], "0");
@@ -91,6 +91,21 @@ fn create_vote_revote_and_tally_through_the_cli() {
     assert_eq!(t["choices"][2]["power"], "700000000000000000000");
     assert_eq!(t["quorum_met"], true);
     assert_eq!(t["outcome"], "rejected");
+
+    let q = w.json(&[
+        "proposal", "create", "--title", "Split", "--body", "B", "--author", ALICE, "--method", "weighted", "--choice",
+        "A", "--choice", "B", "--json",
+    ]);
+    assert_eq!(q["method"], "weighted");
+    let out = w.ok(&["vote", "2", "1=75 2=25", "--voter", ALICE]);
+    assert!(out.contains("votes A 75%, B 25% on proposal #2 with 700 IOTX"), "{out}");
+    let e = w.fails(&["vote", "2", "1=75 2=26", "--voter", ALICE]);
+    assert!(e.contains("the weights add up to 101.00%, more than 100%"), "{e}");
+    let e = w.fails(&["proposal", "create", "--title", "T", "--body", "B", "--author", ALICE, "--method", "ranked"]);
+    assert!(e.contains("`ranked` is not a method"), "{e}");
+    let t = w.json(&["tally", "2", "--json"]);
+    assert_eq!(t["choices"][0]["power"], "525000000000000000000");
+    assert_eq!(t["choices"][1]["power"], "175000000000000000000");
 
     let show = w.ok(&["proposal", "show", "1"]);
     assert!(show.contains("Why: *reasons*") && show.contains("Against"), "{show}");

@@ -4,6 +4,7 @@ mod account;
 mod address;
 mod amount;
 mod audit;
+mod ballot;
 mod proposal;
 mod tally;
 mod text;
@@ -13,9 +14,10 @@ pub use account::{ChatAccount, ChatAccountError, Platform};
 pub use address::{Address, AddressError};
 pub use amount::{Amount, AmountError, DECIMALS};
 pub use audit::{Actor, AuditAction, AuditBreak, AuditEntry, ChainVerifier, chain_hash, proposal_subject};
+pub use ballot::{Selection, SelectionError, VotingMethod};
 pub use proposal::{
     Bps, BpsError, Choice, ChoiceError, Choices, ChoicesError, NewProposal, Outcome, Proposal, ProposalId,
-    ProposalIdError, ProposalState, TransitionError, VotingMethod, Window, WindowError, WindowPosition,
+    ProposalIdError, ProposalState, TransitionError, Window, WindowError, WindowPosition,
 };
 pub use tally::{ChoiceRow, Tally, TallyError, TallyReport};
 pub use text::{Body, ChoiceLabel, TextError, Title};

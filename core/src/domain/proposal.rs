@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 
 use super::text::{Body, ChoiceLabel, TextError, Title};
-use super::{Address, Amount, Tally};
+use super::{Address, Amount, Tally, VotingMethod};
 
 /// A proposal's number: positive, assigned by the store.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -254,37 +254,6 @@ pub enum ChoiceError {
     },
 }
 
-/// How votes are cast and counted.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum VotingMethod {
-    /// One choice per voter, weighted by the voter's power.
-    SingleChoice,
-}
-
-impl VotingMethod {
-    /// The stored and displayed name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::SingleChoice => "single-choice",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "single-choice" => Some(Self::SingleChoice),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for VotingMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// When votes are accepted: from `start` (inclusive) to `end` (exclusive).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
 pub struct Window {
@@ -489,7 +458,7 @@ pub struct Proposal {
 impl Proposal {
     /// How `tally` reads under this proposal's choices, quorum and threshold.
     pub fn report(&self, tally: &Tally) -> super::TallyReport {
-        tally.report(&self.choices, self.quorum, self.threshold)
+        tally.report(&self.choices, self.method, self.quorum, self.threshold)
     }
 
     fn illegal(&self, action: &'static str) -> TransitionError {
@@ -517,7 +486,7 @@ impl Proposal {
         if self.window.position(now) != WindowPosition::After {
             return Err(TransitionError::StillOpen { id: self.id, closes: self.window.end });
         }
-        let outcome = tally.outcome(&self.choices, self.quorum, self.threshold);
+        let outcome = tally.outcome(&self.choices, self.method, self.quorum, self.threshold);
         self.state = ProposalState::Closed(outcome);
         Ok(outcome)
     }
@@ -558,7 +527,7 @@ mod tests {
             body: Body::parse("b").unwrap(),
             author: Address::from([1u8; 20]),
             choices: Choices::for_against_abstain(),
-            method: VotingMethod::SingleChoice,
+            method: super::VotingMethod::SingleChoice,
             window: Window::new(at(100), at(200)).unwrap(),
             snapshot_block: None,
             quorum: Amount::from_iotx(10),

@@ -4,7 +4,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::{Address, Amount, Choice, ProposalId};
+use super::{Address, Amount, ProposalId, Selection};
 
 /// Where a vote came from. Every source lands in the same table and tally.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
@@ -58,7 +58,7 @@ pub struct Vote {
     /// Who.
     pub voter: Address,
     /// For what.
-    pub choice: Choice,
+    pub selection: Selection,
     /// With how much power.
     pub power: Amount,
     /// Through which front-end.

@@ -5,8 +5,8 @@ use sqlx::{Row as _, Sqlite, Transaction};
 
 use super::{Store, StoreError, audit, corrupt, from_millis, to_millis};
 use crate::domain::{
-    Actor, Address, Amount, AuditAction, Choice, Proposal, ProposalId, ProposalState, Tally, Vote, VoteSource,
-    proposal_subject,
+    Actor, Address, Amount, AuditAction, Proposal, ProposalId, ProposalState, Selection, Tally, Vote, VoteSource,
+    VotingMethod, proposal_subject,
 };
 
 /// What storing a vote did.
@@ -14,10 +14,10 @@ use crate::domain::{
 pub enum RecordedVote {
     /// The voter's first vote on this proposal.
     New,
-    /// The voter's earlier vote was replaced; it had this choice and power.
+    /// The voter's earlier vote was replaced; it had this selection and power.
     Replaced {
-        /// The earlier choice.
-        choice: Choice,
+        /// The earlier selection.
+        selection: Selection,
         /// The earlier power.
         power: Amount,
     },
@@ -27,8 +27,13 @@ pub enum RecordedVote {
     Closed(ProposalState),
 }
 
-fn choice_index(choice: Choice) -> i64 {
-    i64::try_from(choice.index()).expect("at most 20 choices")
+/// The `choice` column: the one choice of a single-choice vote (the recount's
+/// fast path groups by it), NULL for other methods.
+fn single_choice_column(proposal: &Proposal, selection: &Selection) -> Option<i64> {
+    (proposal.method == VotingMethod::SingleChoice)
+        .then(|| selection.as_single())
+        .flatten()
+        .map(|c| i64::try_from(c.index()).expect("at most 20 choices"))
 }
 
 impl Store {
@@ -60,14 +65,14 @@ impl Store {
             }
             let recorded = upsert(&mut tx, proposal, vote, &mut tally).await?;
             let (action, replaced) = match &recorded {
-                RecordedVote::Replaced { choice, power } => {
-                    (AuditAction::VoteReplaced, serde_json::json!({ "choice": choice.number(), "power": power }))
+                RecordedVote::Replaced { selection, power } => {
+                    (AuditAction::VoteReplaced, serde_json::json!({ "selection": selection, "power": power }))
                 }
                 _ => (AuditAction::VoteCast, serde_json::Value::Null),
             };
             let detail = serde_json::json!({
                 "voter": vote.voter,
-                "choice": vote.choice.number(),
+                "selection": vote.selection,
                 "power": vote.power,
                 "source": vote.source,
                 "replaced": replaced,
@@ -102,6 +107,9 @@ impl Store {
     /// larger, the count is redone with nine limbs (81 digits ≥ the 78 of
     /// 2^256). The schema's CHECK keeps every stored power plain digits.
     pub async fn recount(&self, proposal: &Proposal) -> Result<Tally, StoreError> {
+        if proposal.method != VotingMethod::SingleChoice {
+            return self.recount_by_rows(proposal).await;
+        }
         const SHORT: &str = "SELECT choice, COUNT(*), SUM(length(power) > 27), \
              SUM(CAST(substr(power, -9, 9) AS INTEGER)), \
              SUM(CAST(substr(power, -18, 9) AS INTEGER)), \
@@ -145,13 +153,37 @@ impl Store {
             *slot = Amount::from_wei(total);
             voters += u64::try_from(count).map_err(|e| corrupt("votes", e))?;
         }
-        Ok(Tally::from_parts(totals, voters))
+        // Single-choice: each voter's power lands on exactly one choice.
+        let power = totals
+            .iter()
+            .try_fold(Amount::ZERO, |s, a| s.checked_add(*a))
+            .ok_or_else(|| corrupt("votes.power", "the sum exceeds 2^256 wei"))?;
+        Ok(Tally::from_parts(totals, power, voters))
+    }
+
+    /// The recount for methods whose votes spread over several choices:
+    /// every vote read and counted by the same rule as the live tally.
+    async fn recount_by_rows(&self, proposal: &Proposal) -> Result<Tally, StoreError> {
+        use futures_util::TryStreamExt as _;
+        let mut tally = Tally::empty(proposal.choices.len());
+        let mut rows = sqlx::query("SELECT selection, power FROM votes WHERE proposal_id = ?")
+            .bind(proposal.id.get())
+            .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            let selection: &str = row.try_get(0)?;
+            let selection = Selection::from_stored(selection, &proposal.choices)
+                .ok_or_else(|| corrupt("votes.selection", selection))?;
+            let power: &str = row.try_get(1)?;
+            let power = Amount::parse_wei(power).map_err(|e| corrupt("votes.power", e))?;
+            tally.add_vote(proposal.method, &selection, power).map_err(|e| corrupt("votes", e))?;
+        }
+        Ok(tally)
     }
 
     /// One voter's current vote on a proposal.
     pub async fn vote_of(&self, proposal: &Proposal, voter: Address) -> Result<Option<Vote>, StoreError> {
         let row: Option<VoteRow> = sqlx::query_as(
-            "SELECT voter, choice, power, source, cast_at FROM votes WHERE proposal_id = ? AND voter = ?",
+            "SELECT voter, selection, power, source, cast_at FROM votes WHERE proposal_id = ? AND voter = ?",
         )
         .bind(proposal.id.get())
         .bind(voter.to_hex())
@@ -163,7 +195,7 @@ impl Store {
     /// The current votes on a proposal, largest power first.
     pub async fn votes(&self, proposal: &Proposal, limit: u32, offset: u32) -> Result<Vec<Vote>, StoreError> {
         let rows: Vec<VoteRow> = sqlx::query_as(
-            "SELECT voter, choice, power, source, cast_at FROM votes WHERE proposal_id = ? \
+            "SELECT voter, selection, power, source, cast_at FROM votes WHERE proposal_id = ? \
              ORDER BY length(power) DESC, power DESC, voter LIMIT ? OFFSET ?",
         )
         .bind(proposal.id.get())
@@ -178,7 +210,7 @@ impl Store {
 #[derive(sqlx::FromRow)]
 struct VoteRow {
     voter: String,
-    choice: i64,
+    selection: String,
     power: String,
     source: String,
     cast_at: i64,
@@ -189,10 +221,8 @@ impl VoteRow {
         Ok(Vote {
             proposal: proposal.id,
             voter: Address::parse(&self.voter).map_err(|e| corrupt("votes.voter", e))?,
-            choice: usize::try_from(self.choice)
-                .ok()
-                .and_then(|c| proposal.choices.at(c))
-                .ok_or_else(|| corrupt("votes.choice", self.choice))?,
+            selection: Selection::from_stored(&self.selection, &proposal.choices)
+                .ok_or_else(|| corrupt("votes.selection", &self.selection))?,
             power: Amount::parse_wei(&self.power).map_err(|e| corrupt("votes.power", e))?,
             source: VoteSource::parse(&self.source).ok_or_else(|| corrupt("votes.source", &self.source))?,
             cast_at: from_millis("votes.cast_at", self.cast_at)?,
@@ -209,10 +239,12 @@ pub(super) async fn live_tally(
             .bind(proposal.id.get())
             .fetch_all(&mut **tx)
             .await?;
-    let voters: i64 = sqlx::query_scalar("SELECT voter_count FROM proposals WHERE id = ?")
-        .bind(proposal.id.get())
-        .fetch_one(&mut **tx)
-        .await?;
+    let (voters, power): (i64, String) =
+        sqlx::query_as("SELECT voter_count, participation FROM proposals WHERE id = ?")
+            .bind(proposal.id.get())
+            .fetch_one(&mut **tx)
+            .await?;
+    let power = Amount::parse_wei(&power).map_err(|e| corrupt("proposals.participation", e))?;
     let mut totals = vec![Amount::ZERO; proposal.choices.len()];
     for (choice, power) in rows {
         let slot = usize::try_from(choice)
@@ -222,7 +254,7 @@ pub(super) async fn live_tally(
         *slot = Amount::parse_wei(&power).map_err(|e| corrupt("tallies.power", e))?;
     }
     let voters = u64::try_from(voters).map_err(|e| corrupt("proposals.voter_count", e))?;
-    Ok(Tally::from_parts(totals, voters))
+    Ok(Tally::from_parts(totals, power, voters))
 }
 
 async fn write_tally(tx: &mut Transaction<'static, Sqlite>, id: ProposalId, tally: &Tally) -> Result<(), StoreError> {
@@ -234,8 +266,9 @@ async fn write_tally(tx: &mut Transaction<'static, Sqlite>, id: ProposalId, tall
             .execute(&mut **tx)
             .await?;
     }
-    sqlx::query("UPDATE proposals SET voter_count = ? WHERE id = ?")
+    sqlx::query("UPDATE proposals SET voter_count = ?, participation = ? WHERE id = ?")
         .bind(i64::try_from(tally.voters()).map_err(|e| corrupt("proposals.voter_count", e))?)
+        .bind(tally.participation().to_wei_string())
         .bind(id.get())
         .execute(&mut **tx)
         .await?;
@@ -249,33 +282,32 @@ async fn upsert(
     tally: &mut Tally,
 ) -> Result<RecordedVote, StoreError> {
     let voter = vote.voter.to_hex();
-    let old: Option<(i64, String)> =
-        sqlx::query_as("SELECT choice, power FROM votes WHERE proposal_id = ? AND voter = ?")
+    let old: Option<(String, String)> =
+        sqlx::query_as("SELECT selection, power FROM votes WHERE proposal_id = ? AND voter = ?")
             .bind(proposal.id.get())
             .bind(&voter)
             .fetch_optional(&mut **tx)
             .await?;
     let recorded = match old {
-        Some((choice, power)) => {
-            let choice = usize::try_from(choice)
-                .ok()
-                .and_then(|c| proposal.choices.at(c))
-                .ok_or_else(|| corrupt("votes.choice", choice))?;
+        Some((selection, power)) => {
+            let selection = Selection::from_stored(&selection, &proposal.choices)
+                .ok_or_else(|| corrupt("votes.selection", &selection))?;
             let power = Amount::parse_wei(&power).map_err(|e| corrupt("votes.power", e))?;
-            tally.remove(choice.index(), power).map_err(|e| corrupt("tallies.power", e))?;
-            RecordedVote::Replaced { choice, power }
+            tally.remove_vote(proposal.method, &selection, power).map_err(|e| corrupt("tallies.power", e))?;
+            RecordedVote::Replaced { selection, power }
         }
         None => RecordedVote::New,
     };
-    tally.add(vote.choice.index(), vote.power).map_err(|e| corrupt("tallies.power", e))?;
+    tally.add_vote(proposal.method, &vote.selection, vote.power).map_err(|e| corrupt("tallies.power", e))?;
     sqlx::query(
-        "INSERT INTO votes (proposal_id, voter, choice, power, source, cast_at) VALUES (?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (proposal_id, voter) DO UPDATE SET \
+        "INSERT INTO votes (proposal_id, voter, selection, choice, power, source, cast_at) VALUES (?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (proposal_id, voter) DO UPDATE SET selection = excluded.selection, \
          choice = excluded.choice, power = excluded.power, source = excluded.source, cast_at = excluded.cast_at",
     )
     .bind(proposal.id.get())
     .bind(&voter)
-    .bind(choice_index(vote.choice))
+    .bind(vote.selection.to_stored())
+    .bind(single_choice_column(proposal, &vote.selection))
     .bind(vote.power.to_wei_string())
     .bind(vote.source.as_str())
     .bind(to_millis(vote.cast_at))
@@ -312,7 +344,7 @@ mod tests {
         Vote {
             proposal: p.id,
             voter: Address::from([who; 20]),
-            choice: p.choices.choice(choice).unwrap(),
+            selection: Selection::parse(choice, &p.choices, p.method).unwrap(),
             power: Amount::from_wei(power),
             source: VoteSource::Cli,
             cast_at: Utc::now(),
@@ -323,22 +355,25 @@ mod tests {
     async fn the_recount_is_exact_across_every_limb() {
         let (store, _dir) = temp_store().await;
         let p = active_proposal(&store).await;
-        // 78-digit values, a value with a zero limb in the middle, 1 wei.
-        let half = U256::MAX / U256::from(2);
+        // A 78-digit value, values with zero limbs in the middle, 1 wei; the
+        // participating power adds up to exactly 2^256 − 1.
         let gappy =
             U256::from_str_radix("1000000000000000000000000000000000000000000000000000000000000000001", 10).unwrap();
+        let big = U256::MAX - gappy - gappy - U256::from(6);
+        assert_eq!(big.to_string().len(), 78);
         let votes = vec![
-            vote(&p, 1, "1", half),
-            vote(&p, 2, "1", half),
+            vote(&p, 1, "1", big),
+            vote(&p, 2, "1", U256::from(5)),
             vote(&p, 3, "2", gappy),
             vote(&p, 4, "2", gappy),
             vote(&p, 5, "3", U256::from(1)),
         ];
         store.record_votes(&p, &votes).await.unwrap();
         let recount = store.recount(&p).await.unwrap();
-        assert_eq!(recount.totals()[0].wei(), half + half);
+        assert_eq!(recount.totals()[0].wei(), big + U256::from(5));
         assert_eq!(recount.totals()[1].wei(), gappy + gappy);
         assert_eq!(recount.totals()[2].wei(), U256::from(1));
+        assert_eq!(recount.participation().wei(), U256::MAX);
         assert_eq!(recount.voters(), 5);
         assert_eq!(recount, store.live_tally(&p).await.unwrap());
     }
@@ -384,7 +419,7 @@ mod tests {
         assert_eq!(
             results[1],
             super::RecordedVote::Replaced {
-                choice: p.choices.choice("1").unwrap(),
+                selection: Selection::single(p.choices.choice("1").unwrap()),
                 power: Amount::from_wei(U256::from(10))
             }
         );
@@ -397,7 +432,7 @@ mod tests {
         assert_eq!(live.voters(), 1);
         assert_eq!(store.recount(&p).await.unwrap(), live);
         let v = store.vote_of(&p, Address::from([1; 20])).await.unwrap().unwrap();
-        assert_eq!(v.choice.number(), 2);
+        assert_eq!(v.selection.as_single().map(Choice::number), Some(2));
         assert!(store.vote_of(&p, Address::from([3; 20])).await.unwrap().is_none());
     }
 }

@@ -32,8 +32,8 @@ async fn every_state_change_is_logged_in_order_with_its_actor() {
         ]
     );
     let replaced: serde_json::Value = serde_json::from_str(&log[3].detail).unwrap();
-    assert_eq!(replaced["choice"], 2);
-    assert_eq!(replaced["replaced"]["choice"], 1);
+    assert_eq!(replaced["selection"], "2=10000");
+    assert_eq!(replaced["replaced"]["selection"], "1=10000");
     assert_eq!(replaced["power"], "100000000000000000000");
     assert_eq!(g.gov.verify_audit().await.unwrap(), 7);
 }
@@ -51,7 +51,7 @@ async fn an_edited_audit_row_is_detected() {
     let p = g.proposal().await;
     g.vote(&p, alice(), "for", t(150)).await.unwrap();
     g.vote(&p, bob(), "for", t(151)).await.unwrap();
-    tamper(&g, "UPDATE audit_log SET detail = replace(detail, '\"choice\":1', '\"choice\":2') WHERE seq = 3").await;
+    tamper(&g, "UPDATE audit_log SET detail = replace(detail, '1=10000', '2=10000') WHERE seq = 3").await;
     let err = g.gov.verify_audit().await.unwrap_err();
     assert!(matches!(err, AuditError::Broken(AuditBreak::Altered { seq: 3 })), "{err}");
 }

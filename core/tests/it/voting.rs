@@ -1,4 +1,4 @@
-use iodao_core::{Amount, ChoiceError, GovernanceError, ProposalState};
+use iodao_core::{Amount, ChoiceError, GovernanceError, ProposalState, SelectionError};
 
 use crate::helpers::*;
 
@@ -23,14 +23,14 @@ async fn a_new_vote_replaces_the_old_one_in_the_tally() {
     g.vote(&p, alice(), "1", t(110)).await.unwrap();
     g.vote(&p, bob(), "against", t(111)).await.unwrap();
     let again = g.vote(&p, alice(), "against", t(120)).await.unwrap();
-    assert_eq!(again.replaced.map(|(c, a)| (c.number(), a)), Some((1, Amount::from_iotx(100))));
+    assert_eq!(again.replaced.map(|(s, a)| (s.to_stored(), a)), Some(("1=10000".to_owned(), Amount::from_iotx(100))));
     let (_, live) = g.gov.tally(p.id).await.unwrap();
     assert_eq!(live.totals(), &[Amount::ZERO, Amount::from_iotx(160), Amount::ZERO]);
     assert_eq!(live.voters(), 2, "one current vote per voter");
     let votes = g.gov.votes(p.id, 10, 0).await.unwrap();
     assert_eq!(votes.len(), 2);
     assert_eq!(votes[0].voter, alice());
-    assert_eq!(votes[0].choice.number(), 2);
+    assert_eq!(votes[0].selection.to_stored(), "2=10000");
     let (_, recount) = g.gov.recount(p.id).await.unwrap();
     assert_eq!(recount, live);
 }
@@ -76,9 +76,12 @@ async fn an_unknown_choice_or_proposal_is_a_clear_error() {
     let g = TestGov::new().await;
     let p = g.proposal().await;
     let err = g.vote(&p, alice(), "maybe", t(150)).await.unwrap_err();
-    assert!(matches!(err, GovernanceError::Choice(ChoiceError::Unknown { .. })), "{err}");
+    assert!(matches!(err, GovernanceError::Selection(SelectionError::Choice(ChoiceError::Unknown { .. }))), "{err}");
     let err = g.vote(&p, alice(), "9", t(150)).await.unwrap_err();
-    assert!(matches!(err, GovernanceError::Choice(ChoiceError::OutOfRange { count: 3, .. })), "{err}");
+    assert!(
+        matches!(err, GovernanceError::Selection(SelectionError::Choice(ChoiceError::OutOfRange { count: 3, .. }))),
+        "{err}"
+    );
     let ghost = iodao_core::ProposalId::parse("999").unwrap();
     let err = g.gov.proposal(ghost).await.unwrap_err();
     assert_eq!(err.to_string(), "proposal #999 does not exist: list proposals to find its number");
@@ -117,4 +120,66 @@ async fn the_live_tally_always_equals_a_full_recount() {
         let (_, recount) = g.gov.recount(p.id).await.unwrap();
         assert_eq!(live, recount, "after step {step}");
     }
+}
+
+async fn proposal_with(g: &TestGov, method: iodao_core::VotingMethod, labels: &[&str]) -> iodao_core::Proposal {
+    let mut new = new_proposal(t(100), t(200));
+    new.method = method;
+    new.choices = iodao_core::Choices::parse(labels).expect("choices");
+    g.gov.create_proposal(new, &iodao_core::Actor::Cli, t(0)).await.expect("create")
+}
+
+#[tokio::test]
+async fn every_method_keeps_live_tally_and_recount_equal_through_revotes() {
+    use iodao_core::VotingMethod::*;
+    let inputs: [(iodao_core::VotingMethod, [&str; 4]); 4] = [
+        (SingleChoice, ["1", "2", "3", "Abstain"]),
+        (Approval, ["1,2", "3", "1, 2, 3", "4"]),
+        (Weighted, ["1=50 2=50", "3=33.33", "1=100", "2=12.5 4=87.5"]),
+        (Quadratic, ["1=64 2=36", "3=100", "2=1", "1=25 3=25 4=50"]),
+    ];
+    for (method, ballots) in inputs {
+        let g = TestGov::new().await;
+        let p = proposal_with(&g, method, &["Red", "Green", "Blue", "Abstain"]).await;
+        let voters = [alice(), bob(), carol()];
+        for (step, ballot) in ballots.iter().cycle().take(10).enumerate() {
+            let voter = voters[step % 3];
+            g.vote(&p, voter, ballot, t(100 + i64::try_from(step).unwrap())).await.unwrap();
+            let (_, live) = g.gov.tally(p.id).await.unwrap();
+            let (_, recount) = g.gov.recount(p.id).await.unwrap();
+            assert_eq!(live, recount, "{method} after step {step}");
+        }
+        let (_, t) = g.gov.tally(p.id).await.unwrap();
+        assert_eq!(t.voters(), 3, "{method}");
+        assert_eq!(t.participation(), iodao_core::Amount::from_iotx(200), "{method}: each voter's power once");
+    }
+}
+
+#[tokio::test]
+async fn a_weighted_vote_is_counted_by_share_and_a_bad_split_changes_nothing() {
+    let g = TestGov::new().await;
+    let p = proposal_with(&g, iodao_core::VotingMethod::Weighted, &["A", "B"]).await;
+    g.vote(&p, alice(), "1=60 2=40", t(150)).await.unwrap(); // 100 IOTX
+    let (_, tally) = g.gov.tally(p.id).await.unwrap();
+    assert_eq!(tally.totals(), &[Amount::from_iotx(60), Amount::from_iotx(40)]);
+    let err = g.vote(&p, alice(), "1=60 2=41", t(151)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Selection(SelectionError::OverFull(10_100))), "{err}");
+    let err = g.vote(&p, alice(), "2", t(151)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Selection(SelectionError::BadPair(_))), "{err}");
+    assert_eq!(g.gov.tally(p.id).await.unwrap().1, tally, "refused votes changed nothing");
+}
+
+#[tokio::test]
+async fn approval_votes_through_the_service() {
+    let g = TestGov::new().await;
+    let p = proposal_with(&g, iodao_core::VotingMethod::Approval, &["A", "B", "C"]).await;
+    g.vote(&p, alice(), "A, C", t(150)).await.unwrap();
+    g.vote(&p, bob(), "3", t(151)).await.unwrap();
+    let (p, tally) = g.gov.tally(p.id).await.unwrap();
+    assert_eq!(tally.totals(), &[Amount::from_iotx(100), Amount::ZERO, Amount::from_iotx(160)]);
+    let report = p.report(&tally);
+    assert_eq!(report.leader, Some(3));
+    assert_eq!(report.participation, Amount::from_iotx(160));
+    let err = g.vote(&p, carol(), "1,1", t(152)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Selection(SelectionError::Duplicate(1))), "{err}");
 }
