@@ -34,7 +34,17 @@ CREATE TABLE votes (
                 CHECK (length(power) BETWEEN 1 AND 78 AND power NOT GLOB '*[^0-9]*'),
     source      TEXT    NOT NULL,
     cast_at     INTEGER NOT NULL,
+    digest      TEXT,                           -- EIP-712 digest of a signed vote
     PRIMARY KEY (proposal_id, voter)
+) WITHOUT ROWID;
+
+-- EIP-712 digests of every signed message that was accepted: a replay of
+-- one is refused.
+CREATE TABLE signed_messages (
+    digest      TEXT    PRIMARY KEY,            -- 0x-hex keccak-256 signing hash
+    signer      TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,               -- vote | proposal
+    accepted_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 -- The live tally, updated in the same transaction as each vote.

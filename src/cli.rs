@@ -35,6 +35,9 @@ pub enum Command {
     Proposal(ProposalCommand),
     /// Record a vote as the operator (power read at the proposal's snapshot block).
     Vote(VoteArgs),
+    /// Relay a vote signed by a wallet (EIP-712 `Vote`, see README) from a JSON file
+    /// `{"voter", "proposal", "choice", "timestamp", "signature"}`.
+    SignedVote(SignedVoteArgs),
     /// Show a proposal's tally: totals per choice, quorum, threshold and outcome.
     Tally(TallyArgs),
     /// Link a chat account to a wallet by a signed challenge, or remove a link.
@@ -204,6 +207,13 @@ pub struct VoteArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `iodao signed-vote`.
+#[derive(Debug, Args)]
+pub struct SignedVoteArgs {
+    /// The JSON file (`-` for standard input).
+    pub file: PathBuf,
 }
 
 /// `iodao tally`.

@@ -52,5 +52,7 @@ pub async fn links(cfg: &Config) -> anyhow::Result<Links> {
 
 /// The governance service over the configured store and stake.
 pub async fn governance(cfg: &Config) -> anyhow::Result<Governance> {
-    Ok(Governance::new(store(cfg).await?, stake(cfg)?).with_rules(cfg.proposal_rules.clone()))
+    Ok(Governance::new(store(cfg).await?, stake(cfg)?)
+        .with_rules(cfg.proposal_rules.clone())
+        .with_chain_id(cfg.links.chain_id))
 }

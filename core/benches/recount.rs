@@ -52,6 +52,7 @@ fn recount(c: &mut Criterion) {
                         power: Amount::from_wei(Amount::from_iotx(100).wei() + U256::from(i)),
                         source: VoteSource::Cli,
                         cast_at: now,
+                        digest: None,
                     }
                 })
                 .collect();

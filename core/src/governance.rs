@@ -7,12 +7,15 @@
 
 use std::sync::Arc;
 
+use alloy_primitives::B256;
+use alloy_sol_types::Eip712Domain;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Actor, Address, Amount, AuditEntry, NewProposal, Outcome, Proposal, ProposalId, ProposalState, Selection,
-    SelectionError, Tally, TransitionError, Vote, VoteSource, WindowPosition,
+    Actor, Address, Amount, AuditEntry, NewProposal, Outcome, Proposal, ProposalId, ProposalIdError, ProposalState,
+    Selection, SelectionError, Tally, TransitionError, Vote, VoteSource, WindowPosition,
 };
+use crate::signed::{self, SignedError};
 use crate::stake::{StakeError, StakeSource};
 use crate::store::{AuditError, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};
 
@@ -74,6 +77,12 @@ pub enum GovernanceError {
     /// The selection is not valid for the proposal's choices and method.
     #[error(transparent)]
     Selection(#[from] SelectionError),
+    /// A signed message that is not valid, not fresh, or already counted.
+    #[error(transparent)]
+    Signed(#[from] SignedError),
+    /// A proposal number that cannot exist (in a signed message).
+    #[error(transparent)]
+    ProposalId(#[from] ProposalIdError),
     /// A lifecycle step the state does not allow.
     #[error(transparent)]
     Transition(#[from] TransitionError),
@@ -129,6 +138,9 @@ pub struct Step {
     pub state: ProposalState,
 }
 
+/// IoTeX mainnet's chain id.
+pub const IOTEX_MAINNET: u64 = 4689;
+
 /// Who may propose.
 #[derive(Clone, Debug, Default)]
 pub struct ProposalRules {
@@ -144,13 +156,26 @@ pub struct Governance {
     store: Store,
     stake: Arc<dyn StakeSource>,
     rules: Arc<ProposalRules>,
+    domain: Arc<Eip712Domain>,
 }
 
 impl Governance {
     /// A service over `store`, reading power from `stake`; anyone may propose
     /// until [`Governance::with_rules`] says otherwise.
     pub fn new(store: Store, stake: Arc<dyn StakeSource>) -> Self {
-        Self { store, stake, rules: Arc::default() }
+        Self { store, stake, rules: Arc::default(), domain: Arc::new(signed::domain(IOTEX_MAINNET)) }
+    }
+
+    /// Sets the chain id signed messages are bound to (default: IoTeX mainnet, 4689).
+    #[must_use]
+    pub fn with_chain_id(mut self, chain_id: u64) -> Self {
+        self.domain = Arc::new(signed::domain(chain_id));
+        self
+    }
+
+    /// The EIP-712 domain signed messages must use.
+    pub fn eip712_domain(&self) -> &Eip712Domain {
+        &self.domain
     }
 
     /// Sets who may propose.
@@ -233,6 +258,36 @@ impl Governance {
     /// Counts a vote with the voter's power at the proposal's snapshot block,
     /// replacing the voter's earlier vote. Durable when it returns `Ok`.
     pub async fn cast_vote(&self, ballot: Ballot, now: DateTime<Utc>) -> Result<CastVote, GovernanceError> {
+        self.cast(ballot, None, now).await
+    }
+
+    /// Counts a vote signed by the voter's wallet (EIP-712 `Vote`), relayed
+    /// by anyone. It lands in the same table and tally as chat votes; the
+    /// last vote counts. A replay of a counted message is refused.
+    pub async fn cast_signed_vote(
+        &self,
+        message: signed::types::Vote,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CastVote, GovernanceError> {
+        let voter = Address::from(message.voter);
+        let timestamp = message.timestamp;
+        let v = signed::verify(message, voter, timestamp, signature, &self.domain, now)?;
+        let ballot = Ballot {
+            proposal: ProposalId::parse(&v.message.proposal.to_string())?,
+            voter: v.signer,
+            choice: v.message.choice,
+            source: VoteSource::Signed,
+        };
+        self.cast(ballot, Some(v.digest), now).await
+    }
+
+    async fn cast(
+        &self,
+        ballot: Ballot,
+        digest: Option<B256>,
+        now: DateTime<Utc>,
+    ) -> Result<CastVote, GovernanceError> {
         let proposal = self.votable(ballot.proposal, now).await?;
         let selection = Selection::parse(&ballot.choice, &proposal.choices, proposal.method)?;
         let block = proposal.snapshot_block.expect("an active proposal has a snapshot block");
@@ -240,12 +295,20 @@ impl Governance {
         if power.is_zero() {
             return Err(GovernanceError::NoPower { id: proposal.id, voter: ballot.voter, block });
         }
-        let vote =
-            Vote { proposal: proposal.id, voter: ballot.voter, selection, power, source: ballot.source, cast_at: now };
+        let vote = Vote {
+            proposal: proposal.id,
+            voter: ballot.voter,
+            selection,
+            power,
+            source: ballot.source,
+            cast_at: now,
+            digest,
+        };
         let replaced = match self.store.record_vote(&proposal, &vote).await? {
             RecordedVote::New => None,
             RecordedVote::Replaced { selection, power } => Some((selection, power)),
             RecordedVote::Closed(state) => return Err(self.refusal(&proposal, state)),
+            RecordedVote::Replayed => return Err(SignedError::Replayed.into()),
         };
         tracing::info!(id = %proposal.id, voter = %vote.voter, selection = %vote.selection.to_stored(), power = %power, source = %vote.source, replaced = replaced.is_some(), "vote counted");
         Ok(CastVote { proposal, vote, replaced })
@@ -255,15 +318,12 @@ impl Governance {
     async fn votable(&self, id: ProposalId, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
         let mut proposal = self.proposal(id).await?;
         let position = proposal.window.position(now);
-        match (proposal.state, position) {
-            (ProposalState::Pending, WindowPosition::Open | WindowPosition::After) => {
-                proposal = self.activate(id, now).await?;
-            }
-            (ProposalState::Active, WindowPosition::After) => {
-                self.close(id, now).await?;
-                return Err(GovernanceError::VotingClosed { id, closed: proposal.window.end() });
-            }
-            _ => {}
+        if proposal.state == ProposalState::Pending && position != WindowPosition::Before {
+            proposal = self.activate(id, now).await?;
+        }
+        if proposal.state == ProposalState::Active && position == WindowPosition::After {
+            self.close(id, now).await?;
+            return Err(GovernanceError::VotingClosed { id, closed: proposal.window.end() });
         }
         match (proposal.state, proposal.window.position(now)) {
             (ProposalState::Active, WindowPosition::Open) => Ok(proposal),

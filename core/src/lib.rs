@@ -9,11 +9,13 @@
 pub mod domain;
 pub mod governance;
 pub mod links;
+pub mod signed;
 pub mod stake;
 pub mod store;
 
 pub use domain::*;
 pub use governance::{Ballot, CastVote, Governance, GovernanceError, ProposalRules, Step};
 pub use links::{Challenge, LinkError, LinkSettings, Linked, Links};
+pub use signed::SignedError;
 pub use stake::{CsvStakeSource, StakeError, StakeSource};
 pub use store::{AuditError, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};

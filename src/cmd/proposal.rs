@@ -9,7 +9,7 @@ use iodao_core::{
 };
 use serde::Serialize;
 
-use crate::cli::{CreateArgs, ListArgs, ShowArgs, TallyArgs, VoteArgs};
+use crate::cli::{CreateArgs, ListArgs, ShowArgs, SignedVoteArgs, TallyArgs, VoteArgs};
 use crate::config::Config;
 use crate::wiring;
 
@@ -199,6 +199,45 @@ pub async fn vote(cfg: &Config, a: VoteArgs) -> anyhow::Result<()> {
         ),
         None => println!("{} votes {what} on proposal {} with {}", v.voter, p.id, v.power),
     }
+    Ok(())
+}
+
+/// A signed vote as relayed in JSON.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignedVoteFile {
+    voter: String,
+    proposal: u64,
+    choice: String,
+    timestamp: u64,
+    signature: String,
+}
+
+/// `iodao signed-vote`.
+pub async fn signed_vote(cfg: &Config, a: SignedVoteArgs) -> anyhow::Result<()> {
+    let text = if a.file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
+    } else {
+        std::fs::read_to_string(&a.file).with_context(|| format!("cannot read {}", a.file.display()))?
+    };
+    let f: SignedVoteFile =
+        serde_json::from_str(&text).context("the signed vote is not valid JSON of the documented form")?;
+    let message = iodao_core::signed::types::Vote {
+        voter: Address::parse(&f.voter).context("voter")?.as_evm(),
+        proposal: f.proposal,
+        choice: f.choice,
+        timestamp: f.timestamp,
+    };
+    let gov = wiring::governance(cfg).await?;
+    let cast = gov.cast_signed_vote(message, &f.signature, Utc::now()).await?;
+    let (p, v) = (&cast.proposal, &cast.vote);
+    println!(
+        "{} votes {} on proposal {} with {} (signed)",
+        v.voter,
+        v.selection.describe(&p.choices, p.method),
+        p.id,
+        v.power
+    );
     Ok(())
 }
 

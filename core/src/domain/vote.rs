@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use alloy_primitives::B256;
 use chrono::{DateTime, Utc};
 
 use super::{Address, Amount, ProposalId, Selection};
@@ -65,4 +66,7 @@ pub struct Vote {
     pub source: VoteSource,
     /// When it was accepted.
     pub cast_at: DateTime<Utc>,
+    /// For a signed (EIP-712) vote, the message's digest: stored so that a
+    /// replay of the same message is refused.
+    pub digest: Option<B256>,
 }

@@ -21,6 +21,9 @@ pub enum RecordedVote {
         /// The earlier power.
         power: Amount,
     },
+    /// The vote is a signed message that was counted before: nothing was
+    /// written.
+    Replayed,
     /// The proposal is no longer active or its window has ended: nothing
     /// was written. (The service checks first; this closes the race with a
     /// concurrent close.)
@@ -64,6 +67,10 @@ impl Store {
                 continue;
             }
             let recorded = upsert(&mut tx, proposal, vote, &mut tally).await?;
+            if recorded == RecordedVote::Replayed {
+                results.push(recorded);
+                continue;
+            }
             let (action, replaced) = match &recorded {
                 RecordedVote::Replaced { selection, power } => {
                     (AuditAction::VoteReplaced, serde_json::json!({ "selection": selection, "power": power }))
@@ -183,7 +190,7 @@ impl Store {
     /// One voter's current vote on a proposal.
     pub async fn vote_of(&self, proposal: &Proposal, voter: Address) -> Result<Option<Vote>, StoreError> {
         let row: Option<VoteRow> = sqlx::query_as(
-            "SELECT voter, selection, power, source, cast_at FROM votes WHERE proposal_id = ? AND voter = ?",
+            "SELECT voter, selection, power, source, cast_at, digest FROM votes WHERE proposal_id = ? AND voter = ?",
         )
         .bind(proposal.id.get())
         .bind(voter.to_hex())
@@ -195,7 +202,7 @@ impl Store {
     /// The current votes on a proposal, largest power first.
     pub async fn votes(&self, proposal: &Proposal, limit: u32, offset: u32) -> Result<Vec<Vote>, StoreError> {
         let rows: Vec<VoteRow> = sqlx::query_as(
-            "SELECT voter, selection, power, source, cast_at FROM votes WHERE proposal_id = ? \
+            "SELECT voter, selection, power, source, cast_at, digest FROM votes WHERE proposal_id = ? \
              ORDER BY length(power) DESC, power DESC, voter LIMIT ? OFFSET ?",
         )
         .bind(proposal.id.get())
@@ -214,6 +221,7 @@ struct VoteRow {
     power: String,
     source: String,
     cast_at: i64,
+    digest: Option<String>,
 }
 
 impl VoteRow {
@@ -226,6 +234,7 @@ impl VoteRow {
             power: Amount::parse_wei(&self.power).map_err(|e| corrupt("votes.power", e))?,
             source: VoteSource::parse(&self.source).ok_or_else(|| corrupt("votes.source", &self.source))?,
             cast_at: from_millis("votes.cast_at", self.cast_at)?,
+            digest: self.digest.map(|d| d.parse().map_err(|e| corrupt("votes.digest", e))).transpose()?,
         })
     }
 }
@@ -282,6 +291,20 @@ async fn upsert(
     tally: &mut Tally,
 ) -> Result<RecordedVote, StoreError> {
     let voter = vote.voter.to_hex();
+    if let Some(digest) = vote.digest {
+        let fresh = sqlx::query(
+            "INSERT INTO signed_messages (digest, signer, kind, accepted_at) VALUES (?, ?, 'vote', ?) \
+             ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(digest.to_string())
+        .bind(&voter)
+        .bind(to_millis(vote.cast_at))
+        .execute(&mut **tx)
+        .await?;
+        if fresh.rows_affected() == 0 {
+            return Ok(RecordedVote::Replayed);
+        }
+    }
     let old: Option<(String, String)> =
         sqlx::query_as("SELECT selection, power FROM votes WHERE proposal_id = ? AND voter = ?")
             .bind(proposal.id.get())
@@ -300,9 +323,10 @@ async fn upsert(
     };
     tally.add_vote(proposal.method, &vote.selection, vote.power).map_err(|e| corrupt("tallies.power", e))?;
     sqlx::query(
-        "INSERT INTO votes (proposal_id, voter, selection, choice, power, source, cast_at) VALUES (?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (proposal_id, voter) DO UPDATE SET selection = excluded.selection, \
-         choice = excluded.choice, power = excluded.power, source = excluded.source, cast_at = excluded.cast_at",
+        "INSERT INTO votes (proposal_id, voter, selection, choice, power, source, cast_at, digest) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (proposal_id, voter) DO UPDATE SET selection = excluded.selection, choice = excluded.choice, \
+         power = excluded.power, source = excluded.source, cast_at = excluded.cast_at, digest = excluded.digest",
     )
     .bind(proposal.id.get())
     .bind(&voter)
@@ -311,6 +335,7 @@ async fn upsert(
     .bind(vote.power.to_wei_string())
     .bind(vote.source.as_str())
     .bind(to_millis(vote.cast_at))
+    .bind(vote.digest.map(|d| d.to_string()))
     .execute(&mut **tx)
     .await?;
     Ok(recorded)
@@ -348,6 +373,7 @@ mod tests {
             power: Amount::from_wei(power),
             source: VoteSource::Cli,
             cast_at: Utc::now(),
+            digest: None,
         }
     }
 

@@ -34,16 +34,19 @@ pub fn t(secs: i64) -> DateTime<Utc> {
 
 impl TestGov {
     pub async fn new() -> Self {
+        Self::with_stakers([
+            (alice(), Amount::from_iotx(100)),
+            (bob(), Amount::from_iotx(60)),
+            (carol(), Amount::from_iotx(40)),
+        ])
+        .await
+    }
+
+    /// A service whose stake snapshot (at block 4242) holds `stakers`.
+    pub async fn with_stakers(stakers: impl IntoIterator<Item = (Address, Amount)>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("gov.db").display());
-        let stake = Arc::new(
-            CsvStakeSource::from_entries([
-                (alice(), Amount::from_iotx(100)),
-                (bob(), Amount::from_iotx(60)),
-                (carol(), Amount::from_iotx(40)),
-            ])
-            .at_block(4242),
-        );
+        let stake = Arc::new(CsvStakeSource::from_entries(stakers).at_block(4242));
         let store = Store::open(&url).await.expect("open");
         Self { gov: Governance::new(store, stake.clone()), url, stake, _dir: dir }
     }

@@ -4,4 +4,5 @@ mod audit;
 mod helpers;
 mod lifecycle;
 mod links;
+mod signed;
 mod voting;

@@ -1,0 +1,150 @@
+use alloy_primitives::hex;
+use alloy_signer::SignerSync as _;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolStruct as _;
+use chrono::{DateTime, Duration, Utc};
+use iodao_core::signed::types;
+use iodao_core::{Address, Amount, Ballot, GovernanceError, Proposal, ProposalState, SignedError, VoteSource};
+
+use crate::helpers::*;
+
+struct Wallet {
+    signer: PrivateKeySigner,
+    address: Address,
+}
+
+fn wallet(seed: u8) -> Wallet {
+    let signer = PrivateKeySigner::from_bytes(&[seed; 32].into()).expect("key");
+    Wallet { address: Address::from(signer.address()), signer }
+}
+
+async fn setup() -> (TestGov, Wallet, Wallet, Proposal) {
+    let (w1, w2) = (wallet(11), wallet(12));
+    let g = TestGov::with_stakers([(w1.address, Amount::from_iotx(500)), (w2.address, Amount::from_iotx(300))]).await;
+    let p = g.proposal().await;
+    (g, w1, w2, p)
+}
+
+fn vote_msg(voter: &Wallet, p: &Proposal, choice: &str, at: DateTime<Utc>) -> types::Vote {
+    types::Vote {
+        voter: voter.address.as_evm(),
+        proposal: u64::try_from(p.id.get()).expect("positive"),
+        choice: choice.into(),
+        timestamp: u64::try_from(at.timestamp()).expect("after 1970"),
+    }
+}
+
+fn sign(g: &TestGov, who: &Wallet, msg: &types::Vote) -> String {
+    let hash = msg.eip712_signing_hash(g.gov.eip712_domain());
+    hex::encode_prefixed(who.signer.sign_hash_sync(&hash).expect("sign").as_bytes())
+}
+
+#[tokio::test]
+async fn an_eip712_vote_signed_by_the_voter_is_counted() {
+    let (g, w1, _, p) = setup().await;
+    let msg = vote_msg(&w1, &p, "For", t(150));
+    let cast = g.gov.cast_signed_vote(msg.clone(), &sign(&g, &w1, &msg), t(150)).await.unwrap();
+    assert_eq!(cast.vote.voter, w1.address);
+    assert_eq!(cast.vote.source, VoteSource::Signed);
+    assert_eq!(cast.vote.power, Amount::from_iotx(500));
+    assert_eq!(cast.vote.digest, Some(msg.eip712_signing_hash(g.gov.eip712_domain())));
+    let (_, tally) = g.gov.tally(p.id).await.unwrap();
+    assert_eq!(tally.totals()[0], Amount::from_iotx(500));
+    let stored = g.gov.votes(p.id, 10, 0).await.unwrap();
+    assert_eq!(stored[0].digest, cast.vote.digest);
+}
+
+#[tokio::test]
+async fn a_replayed_message_is_refused_and_changes_nothing() {
+    let (g, w1, _, p) = setup().await;
+    let first = vote_msg(&w1, &p, "For", t(150));
+    let first_sig = sign(&g, &w1, &first);
+    g.gov.cast_signed_vote(first.clone(), &first_sig, t(150)).await.unwrap();
+    // The voter changes their mind by chat…
+    g.gov
+        .cast_vote(
+            Ballot { proposal: p.id, voter: w1.address, choice: "Against".into(), source: VoteSource::Discord },
+            t(151),
+        )
+        .await
+        .unwrap();
+    let (_, before) = g.gov.tally(p.id).await.unwrap();
+    let log_before = g.gov.audit_entries(0, 1000).await.unwrap().len();
+    // …and someone relays the old signed "For" again.
+    let err = g.gov.cast_signed_vote(first, &first_sig, t(152)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Signed(SignedError::Replayed)), "{err}");
+    assert_eq!(g.gov.tally(p.id).await.unwrap().1, before);
+    assert_eq!(before.totals()[1], Amount::from_iotx(500), "the chat vote, the last one, counts");
+    assert_eq!(g.gov.audit_entries(0, 1000).await.unwrap().len(), log_before);
+}
+
+#[tokio::test]
+async fn a_newer_signed_vote_replaces_a_chat_vote() {
+    let (g, w1, w2, p) = setup().await;
+    g.gov
+        .cast_vote(
+            Ballot { proposal: p.id, voter: w1.address, choice: "For".into(), source: VoteSource::Telegram },
+            t(150),
+        )
+        .await
+        .unwrap();
+    let msg = vote_msg(&w1, &p, "Abstain", t(160));
+    let cast = g.gov.cast_signed_vote(msg.clone(), &sign(&g, &w1, &msg), t(161)).await.unwrap();
+    assert!(cast.replaced.is_some());
+    let other = vote_msg(&w2, &p, "2", t(160));
+    g.gov.cast_signed_vote(other.clone(), &sign(&g, &w2, &other), t(161)).await.unwrap();
+    let (_, tally) = g.gov.tally(p.id).await.unwrap();
+    assert_eq!(tally.totals(), &[Amount::ZERO, Amount::from_iotx(300), Amount::from_iotx(500)]);
+    assert_eq!(g.gov.recount(p.id).await.unwrap().1, tally);
+}
+
+#[tokio::test]
+async fn a_vote_signed_by_someone_else_is_refused() {
+    let (g, w1, w2, p) = setup().await;
+    let msg = vote_msg(&w1, &p, "For", t(150));
+    let err = g.gov.cast_signed_vote(msg.clone(), &sign(&g, &w2, &msg), t(150)).await.unwrap_err();
+    assert!(
+        matches!(err, GovernanceError::Signed(SignedError::WrongSigner { claimed, recovered })
+            if claimed == w1.address && recovered == w2.address),
+        "{err}"
+    );
+    let err = g.gov.cast_signed_vote(msg, "0x1234", t(150)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Signed(SignedError::Malformed(_))), "{err}");
+    assert_eq!(g.gov.tally(p.id).await.unwrap().1.voters(), 0);
+}
+
+#[tokio::test]
+async fn a_signature_for_another_chain_does_not_verify() {
+    let (g, w1, _, p) = setup().await;
+    let testnet = g.gov.clone().with_chain_id(4690);
+    let msg = vote_msg(&w1, &p, "For", t(150));
+    let hash = msg.eip712_signing_hash(testnet.eip712_domain());
+    let sig = hex::encode_prefixed(w1.signer.sign_hash_sync(&hash).unwrap().as_bytes());
+    let err = g.gov.cast_signed_vote(msg, &sig, t(150)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Signed(SignedError::WrongSigner { .. })), "{err}");
+}
+
+#[tokio::test]
+async fn stale_and_future_messages_are_refused() {
+    let (g, w1, _, p) = setup().await;
+    let old = vote_msg(&w1, &p, "For", t(150) - Duration::minutes(10) - Duration::seconds(1));
+    let err = g.gov.cast_signed_vote(old.clone(), &sign(&g, &w1, &old), t(150)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Signed(SignedError::Stale(_))), "{err}");
+    let edge = vote_msg(&w1, &p, "For", t(150) - Duration::minutes(10));
+    g.gov.cast_signed_vote(edge.clone(), &sign(&g, &w1, &edge), t(150)).await.unwrap();
+    let ahead = vote_msg(&w1, &p, "Against", t(150) + Duration::seconds(61));
+    let err = g.gov.cast_signed_vote(ahead.clone(), &sign(&g, &w1, &ahead), t(150)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Signed(SignedError::FromTheFuture(_))), "{err}");
+}
+
+#[tokio::test]
+async fn a_signed_vote_for_a_closed_proposal_is_refused() {
+    let (g, w1, _, p) = setup().await;
+    let msg = vote_msg(&w1, &p, "For", t(200));
+    let err = g.gov.cast_signed_vote(msg.clone(), &sign(&g, &w1, &msg), t(200)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::VotingClosed { .. }), "{err}");
+    assert_eq!(g.gov.proposal(p.id).await.unwrap().state, ProposalState::Closed(iodao_core::Outcome::QuorumNotMet));
+    let ghost = types::Vote { proposal: 0, ..msg };
+    let err = g.gov.cast_signed_vote(ghost.clone(), &sign(&g, &w1, &ghost), t(200)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::ProposalId(_)), "{err}");
+}
