@@ -18,6 +18,7 @@ use crate::domain::{
 use crate::signed::{self, SignedError};
 use crate::stake::{StakeError, StakeSource};
 use crate::store::{AuditError, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};
+use crate::writer::VoteWriter;
 
 /// Why a governance call did nothing. Each message says what was wrong and,
 /// where there is one, what to do.
@@ -157,13 +158,16 @@ pub struct Governance {
     stake: Arc<dyn StakeSource>,
     rules: Arc<ProposalRules>,
     domain: Arc<Eip712Domain>,
+    writer: VoteWriter,
 }
 
 impl Governance {
     /// A service over `store`, reading power from `stake`; anyone may propose
-    /// until [`Governance::with_rules`] says otherwise.
+    /// until [`Governance::with_rules`] says otherwise. Starts the vote
+    /// writer (group commit), so it must be called inside a Tokio runtime.
     pub fn new(store: Store, stake: Arc<dyn StakeSource>) -> Self {
-        Self { store, stake, rules: Arc::default(), domain: Arc::new(signed::domain(IOTEX_MAINNET)) }
+        let writer = VoteWriter::spawn(store.clone());
+        Self { store, stake, rules: Arc::default(), domain: Arc::new(signed::domain(IOTEX_MAINNET)), writer }
     }
 
     /// Sets the chain id signed messages are bound to (default: IoTeX mainnet, 4689).
@@ -304,7 +308,7 @@ impl Governance {
             cast_at: now,
             digest,
         };
-        let replaced = match self.store.record_vote(&proposal, &vote).await? {
+        let replaced = match self.writer.record(proposal.clone(), vote.clone()).await? {
             RecordedVote::New => None,
             RecordedVote::Replaced { selection, power } => Some((selection, power)),
             RecordedVote::Closed(state) => return Err(self.refusal(&proposal, state)),
@@ -319,10 +323,18 @@ impl Governance {
         let mut proposal = self.proposal(id).await?;
         let position = proposal.window.position(now);
         if proposal.state == ProposalState::Pending && position != WindowPosition::Before {
-            proposal = self.activate(id, now).await?;
+            proposal = match self.activate(id, now).await {
+                Ok(p) => p,
+                // Another call activated it first: read what it did.
+                Err(GovernanceError::Transition(TransitionError::Illegal { .. })) => self.proposal(id).await?,
+                Err(e) => return Err(e),
+            };
         }
         if proposal.state == ProposalState::Active && position == WindowPosition::After {
-            self.close(id, now).await?;
+            match self.close(id, now).await {
+                Ok(_) | Err(GovernanceError::Transition(TransitionError::Illegal { .. })) => {}
+                Err(e) => return Err(e),
+            }
             return Err(GovernanceError::VotingClosed { id, closed: proposal.window.end() });
         }
         match (proposal.state, proposal.window.position(now)) {
@@ -367,12 +379,17 @@ impl Governance {
         let mut steps = Vec::new();
         for id in self.store.due_proposals(now).await? {
             let p = self.proposal(id).await?;
-            let p = match p.state {
-                ProposalState::Pending => self.activate(id, now).await?,
-                ProposalState::Active => self.close(id, now).await?,
+            let moved = match p.state {
+                ProposalState::Pending => self.activate(id, now).await,
+                ProposalState::Active => self.close(id, now).await,
                 _ => continue,
             };
-            steps.push(Step { id, state: p.state });
+            match moved {
+                Ok(p) => steps.push(Step { id, state: p.state }),
+                // A vote took the step first.
+                Err(GovernanceError::Transition(TransitionError::Illegal { .. })) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(steps)
     }

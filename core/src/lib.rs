@@ -12,6 +12,7 @@ pub mod links;
 pub mod signed;
 pub mod stake;
 pub mod store;
+mod writer;
 
 pub use domain::*;
 pub use governance::{Ballot, CastVote, Governance, GovernanceError, ProposalRules, Step};

@@ -17,7 +17,7 @@
 
 use std::str::FromStr;
 
-use alloy_primitives::{B256, Signature};
+use alloy_primitives::{B256, Signature, keccak256};
 use alloy_sol_types::{Eip712Domain, SolStruct, eip712_domain};
 use chrono::{DateTime, Duration, Utc};
 
@@ -132,9 +132,40 @@ pub fn verify<T: SolStruct>(
     Ok(Verified { message, signer: recovered, digest, signed_at })
 }
 
+/// Recovers who signed a 32-byte prehash, with libsecp256k1 (measured about
+/// five times faster than the pure-Rust k256 path on this kind of machine;
+/// see the `ingest` benchmark). Agrees with alloy's recovery (tested).
+pub fn recover(signature: &Signature, prehash: &B256) -> Result<Address, SignedError> {
+    use secp256k1::ecdsa::{RecoverableSignature, RecoveryId};
+    let bad = |e: secp256k1::Error| SignedError::Malformed(e.to_string());
+    let id = RecoveryId::try_from(i32::from(signature.v())).map_err(bad)?;
+    let mut compact = [0u8; 64];
+    compact[..32].copy_from_slice(&signature.r().to_be_bytes::<32>());
+    compact[32..].copy_from_slice(&signature.s().to_be_bytes::<32>());
+    let sig = RecoverableSignature::from_compact(&compact, id).map_err(bad)?;
+    let key = secp256k1::SECP256K1.recover_ecdsa(&secp256k1::Message::from_digest(prehash.0), &sig).map_err(bad)?;
+    let hash = keccak256(&key.serialize_uncompressed()[1..]);
+    let mut bytes = [0u8; 20];
+    bytes.copy_from_slice(&hash[12..]);
+    Ok(Address::from(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn libsecp256k1_recovery_agrees_with_alloy() {
+        use alloy_signer::SignerSync as _;
+        for seed in 1u8..=20 {
+            let signer = alloy_signer_local::PrivateKeySigner::from_bytes(&[seed; 32].into()).unwrap();
+            let hash = keccak256([seed]);
+            let sig = signer.sign_hash_sync(&hash).unwrap();
+            let ours = recover(&sig, &hash).unwrap();
+            assert_eq!(ours, Address::from(sig.recover_address_from_prehash(&hash).unwrap()));
+            assert_eq!(ours, Address::from(signer.address()));
+        }
+    }
 
     #[test]
     fn the_type_strings_are_the_documented_ones() {

@@ -18,8 +18,62 @@ pub enum AuditError {
     Store(#[from] StoreError),
 }
 
-/// Appends one entry chained to the last one. Call it inside the write
-/// transaction of the change it records, so both commit or neither does.
+/// The newest entry's position and hash, read once per write transaction so
+/// that a batch appends without re-reading the log.
+pub(super) struct ChainHead {
+    seq: u64,
+    prev: B256,
+}
+
+/// Reads the head of the chain inside `tx`.
+pub(super) async fn head(tx: &mut Transaction<'static, Sqlite>) -> Result<ChainHead, StoreError> {
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
+    Ok(match last {
+        Some((seq, hash)) => ChainHead {
+            seq: u64::try_from(seq).map_err(|e| corrupt("audit_log.seq", e))?,
+            prev: hash.parse::<B256>().map_err(|e| corrupt("audit_log.hash", e))?,
+        },
+        None => ChainHead { seq: 0, prev: B256::ZERO },
+    })
+}
+
+impl ChainHead {
+    /// Appends one entry after this head, inside the same transaction as the
+    /// change it records (both commit or neither does), and advances.
+    pub(super) async fn append(
+        &mut self,
+        tx: &mut Transaction<'static, Sqlite>,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        action: AuditAction,
+        subject: &str,
+        detail: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let seq = self.seq + 1;
+        let actor = actor.to_string();
+        let detail = detail.to_string();
+        let hash = chain_hash(seq, at, &actor, action.as_str(), subject, &detail, self.prev);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(i64::try_from(seq).map_err(|e| corrupt("audit_log.seq", e))?)
+        .bind(to_millis(at))
+        .bind(actor)
+        .bind(action.as_str())
+        .bind(subject)
+        .bind(detail)
+        .bind(self.prev.to_string())
+        .bind(hash.to_string())
+        .execute(&mut **tx)
+        .await?;
+        self.seq = seq;
+        self.prev = hash;
+        Ok(())
+    }
+}
+
+/// Appends one entry chained to the last one, inside `tx`.
 pub(super) async fn append(
     tx: &mut Transaction<'static, Sqlite>,
     at: DateTime<Utc>,
@@ -28,32 +82,7 @@ pub(super) async fn append(
     subject: &str,
     detail: &serde_json::Value,
 ) -> Result<(), StoreError> {
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
-    let (seq, prev) = match last {
-        Some((seq, hash)) => {
-            let seq = u64::try_from(seq).map_err(|e| corrupt("audit_log.seq", e))? + 1;
-            (seq, hash.parse::<B256>().map_err(|e| corrupt("audit_log.hash", e))?)
-        }
-        None => (1, B256::ZERO),
-    };
-    let actor = actor.to_string();
-    let detail = detail.to_string();
-    let hash = chain_hash(seq, at, &actor, action.as_str(), subject, &detail, prev);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(i64::try_from(seq).map_err(|e| corrupt("audit_log.seq", e))?)
-    .bind(to_millis(at))
-    .bind(actor)
-    .bind(action.as_str())
-    .bind(subject)
-    .bind(detail)
-    .bind(prev.to_string())
-    .bind(hash.to_string())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    head(tx).await?.append(tx, at, actor, action, subject, detail).await
 }
 
 type Row = (i64, i64, String, String, String, String, String, String);

@@ -36,6 +36,12 @@ pub enum StoreError {
     /// The embedded migrations could not be applied (a newer or edited schema).
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The vote writer task has stopped (the runtime is shutting down).
+    #[error("the vote writer has stopped; the vote was not stored")]
+    WriterGone,
+    /// A failure of a batch this call's vote was part of.
+    #[error(transparent)]
+    Shared(std::sync::Arc<StoreError>),
     /// A stored value does not parse: the database was edited by hand or is
     /// from an incompatible version.
     #[error("the database holds an invalid value in {what}: {detail}")]

@@ -1,5 +1,7 @@
 //! Votes and the live tally, written together in one transaction.
 
+use std::collections::HashMap;
+
 use alloy_primitives::U256;
 use sqlx::{Row as _, Sqlite, Transaction};
 
@@ -52,26 +54,43 @@ impl Store {
     /// durable commit for all of them), in order: a later vote of the same
     /// voter replaces an earlier one. Returns one result per vote.
     pub async fn record_votes(&self, proposal: &Proposal, votes: &[Vote]) -> Result<Vec<RecordedVote>, StoreError> {
+        let batch: Vec<(&Proposal, &Vote)> = votes.iter().map(|v| (proposal, v)).collect();
+        self.record_batch(&batch).await
+    }
+
+    /// Stores votes on any proposals in a single transaction: the group
+    /// commit behind [`crate::Governance`]'s vote writer. Each proposal's
+    /// state and live tally are read once and written once; each vote gets
+    /// its result, in order.
+    pub async fn record_batch(&self, batch: &[(&Proposal, &Vote)]) -> Result<Vec<RecordedVote>, StoreError> {
         let mut tx = self.write().await?;
-        let (state, ends_at): (String, i64) = sqlx::query_as("SELECT state, ends_at FROM proposals WHERE id = ?")
-            .bind(proposal.id.get())
-            .fetch_one(&mut *tx)
-            .await?;
-        let state = ProposalState::parse(&state).ok_or_else(|| corrupt("proposals.state", &state))?;
-        let mut tally = live_tally(&mut tx, proposal).await?;
-        let mut results = Vec::with_capacity(votes.len());
-        for vote in votes {
-            debug_assert_eq!(vote.proposal, proposal.id, "a batch holds votes of one proposal");
-            if state != ProposalState::Active || to_millis(vote.cast_at) >= ends_at {
-                results.push(RecordedVote::Closed(state));
+        let mut open: HashMap<i64, (ProposalState, i64, Tally)> = HashMap::new();
+        let mut chain = audit::head(&mut tx).await?;
+        let mut results = Vec::with_capacity(batch.len());
+        for (proposal, vote) in batch {
+            debug_assert_eq!(vote.proposal, proposal.id, "a vote travels with its proposal");
+            let id = proposal.id.get();
+            if let std::collections::hash_map::Entry::Vacant(slot) = open.entry(id) {
+                let (state, ends_at): (String, i64) =
+                    sqlx::query_as("SELECT state, ends_at FROM proposals WHERE id = ?")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let state = ProposalState::parse(&state).ok_or_else(|| corrupt("proposals.state", &state))?;
+                let tally = live_tally(&mut tx, proposal).await?;
+                slot.insert((state, ends_at, tally));
+            }
+            let (state, ends_at, tally) = open.get_mut(&id).expect("inserted above");
+            if *state != ProposalState::Active || to_millis(vote.cast_at) >= *ends_at {
+                results.push(RecordedVote::Closed(*state));
                 continue;
             }
-            let recorded = upsert(&mut tx, proposal, vote, &mut tally).await?;
-            if recorded == RecordedVote::Replayed {
-                results.push(recorded);
-                continue;
-            }
+            let recorded = upsert(&mut tx, proposal, vote, tally).await?;
             let (action, replaced) = match &recorded {
+                RecordedVote::Replayed => {
+                    results.push(recorded);
+                    continue;
+                }
                 RecordedVote::Replaced { selection, power } => {
                     (AuditAction::VoteReplaced, serde_json::json!({ "selection": selection, "power": power }))
                 }
@@ -82,13 +101,16 @@ impl Store {
                 "selection": vote.selection,
                 "power": vote.power,
                 "source": vote.source,
+                "digest": vote.digest,
                 "replaced": replaced,
             });
             let subject = proposal_subject(proposal.id);
-            audit::append(&mut tx, vote.cast_at, &Actor::Address(vote.voter), action, &subject, &detail).await?;
+            chain.append(&mut tx, vote.cast_at, &Actor::Address(vote.voter), action, &subject, &detail).await?;
             results.push(recorded);
         }
-        write_tally(&mut tx, proposal.id, &tally).await?;
+        for (id, (_, _, tally)) in &open {
+            write_tally(&mut tx, ProposalId::from_store(*id), tally).await?;
+        }
         tx.commit().await?;
         Ok(results)
     }

@@ -183,3 +183,58 @@ async fn approval_votes_through_the_service() {
     let err = g.vote(&p, carol(), "1,1", t(152)).await.unwrap_err();
     assert!(matches!(err, GovernanceError::Selection(SelectionError::Duplicate(1))), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_votes_are_group_committed_and_all_acknowledged_votes_are_stored() {
+    let stakers: Vec<(iodao_core::Address, Amount)> = (1..=300u16)
+        .map(|i| {
+            (
+                iodao_core::Address::from([
+                    (i % 251) as u8,
+                    (i / 251) as u8,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                    7,
+                ]),
+                Amount::from_iotx(u64::from(i)),
+            )
+        })
+        .collect();
+    let g = TestGov::with_stakers(stakers.clone()).await;
+    let p = g.proposal().await;
+    let mut handles = Vec::new();
+    for (i, (voter, _)) in stakers.iter().enumerate() {
+        let gov = g.gov.clone();
+        let ballot = iodao_core::Ballot {
+            proposal: p.id,
+            voter: *voter,
+            choice: ["1", "2", "3"][i % 3].into(),
+            source: iodao_core::VoteSource::Cli,
+        };
+        handles.push(tokio::spawn(async move { gov.cast_vote(ballot, t(150)).await }));
+    }
+    for h in handles {
+        h.await.expect("task").expect("vote");
+    }
+    let (_, live) = g.gov.tally(p.id).await.unwrap();
+    assert_eq!(live.voters(), 300);
+    assert_eq!(live.participation(), Amount::from_iotx((1..=300u64).sum()));
+    assert_eq!(g.gov.recount(p.id).await.unwrap().1, live);
+    // created + activated + 300 votes, one unbroken chain.
+    assert_eq!(g.gov.verify_audit().await.unwrap(), 302);
+}

@@ -1,0 +1,70 @@
+//! Group commit for votes: one task owns vote writes and commits every vote
+//! that is waiting in one transaction, so a burst of votes costs one disk
+//! sync instead of one each. A caller's vote is acknowledged only after the
+//! commit that holds it has returned: never before it is durable.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::domain::{Proposal, Vote};
+use crate::store::{RecordedVote, Store, StoreError};
+
+/// The most votes one commit takes; more wait for the next one.
+const MAX_BATCH: usize = 4096;
+
+struct Job {
+    proposal: Proposal,
+    vote: Vote,
+    reply: oneshot::Sender<Result<RecordedVote, Arc<StoreError>>>,
+}
+
+/// A handle to the writer task; cheap to clone. The task ends when every
+/// handle is dropped.
+#[derive(Clone, Debug)]
+pub(crate) struct VoteWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl VoteWriter {
+    /// Starts the writer task on the current Tokio runtime.
+    pub(crate) fn spawn(store: Store) -> Self {
+        let (jobs, rx) = mpsc::channel(MAX_BATCH * 2);
+        tokio::spawn(run(store, rx));
+        Self { jobs }
+    }
+
+    /// Records `vote`; returns once it is committed.
+    pub(crate) async fn record(&self, proposal: Proposal, vote: Vote) -> Result<RecordedVote, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job { proposal, vote, reply }).await.map_err(|_| StoreError::WriterGone)?;
+        match answer.await {
+            Ok(Ok(recorded)) => Ok(recorded),
+            Ok(Err(e)) => Err(StoreError::Shared(e)),
+            Err(_) => Err(StoreError::WriterGone),
+        }
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let items: Vec<(&Proposal, &Vote)> = batch.iter().map(|j| (&j.proposal, &j.vote)).collect();
+        let outcome = store.record_batch(&items).await;
+        match outcome {
+            Ok(results) => {
+                for (job, result) in batch.drain(..).zip(results) {
+                    // A caller that gave up waiting still had its vote stored.
+                    let _ = job.reply.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, votes = batch.len(), "a vote batch failed; nothing in it was stored");
+                let shared = Arc::new(e);
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(shared.clone()));
+                }
+            }
+        }
+    }
+}
