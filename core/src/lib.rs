@@ -6,6 +6,7 @@
 //! [`stake::StakeSource`] — that the chain crate implements. It must not know
 //! about any chat platform or HTTP, and it never represents money as a float.
 
+pub mod allocations;
 pub mod domain;
 pub mod governance;
 pub mod links;
@@ -14,6 +15,7 @@ pub mod stake;
 pub mod store;
 mod writer;
 
+pub use allocations::{Allocations, AllocationsError};
 pub use domain::*;
 pub use governance::{Ballot, CastVote, Governance, GovernanceError, ProposalRules, Step};
 pub use links::{Challenge, LinkError, LinkSettings, Linked, Links};

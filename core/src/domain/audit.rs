@@ -54,6 +54,10 @@ pub enum AuditAction {
     LinkReplaced,
     /// A chat account's link was removed.
     LinkRemoved,
+    /// A recipient was added.
+    RecipientAdded,
+    /// A voter set (or withdrew) their allocation across recipients.
+    AllocationSet,
 }
 
 impl AuditAction {
@@ -70,6 +74,8 @@ impl AuditAction {
             Self::LinkMade => "link.made",
             Self::LinkReplaced => "link.replaced",
             Self::LinkRemoved => "link.removed",
+            Self::RecipientAdded => "recipient.added",
+            Self::AllocationSet => "allocation.set",
         }
     }
 }

@@ -6,6 +6,7 @@ mod amount;
 mod audit;
 mod ballot;
 mod proposal;
+mod recipient;
 mod tally;
 mod text;
 mod vote;
@@ -19,6 +20,7 @@ pub use proposal::{
     Bps, BpsError, Choice, ChoiceError, Choices, ChoicesError, NewProposal, Outcome, Proposal, ProposalId,
     ProposalIdError, ProposalState, TransitionError, Window, WindowError, WindowPosition,
 };
+pub use recipient::{Allocation, AllocationError, Category, Recipient, RecipientId};
 pub use tally::{ChoiceRow, Tally, TallyError, TallyReport};
 pub use text::{Body, ChoiceLabel, TextError, Title};
 pub use vote::{Vote, VoteSource};

@@ -7,6 +7,7 @@
 //! failing on a lock upgrade. The SQL is kept portable where it can be, so a
 //! PostgreSQL backend can sit beside this one without touching the services.
 
+mod allocations;
 mod audit;
 mod links;
 mod proposals;
@@ -19,6 +20,7 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
+pub use allocations::RecipientError;
 pub use audit::AuditError;
 pub use links::{Consumed, StoredChallenge};
 pub use proposals::{ProposalQuery, TransitionFailed};

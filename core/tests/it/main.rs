@@ -1,5 +1,6 @@
 //! Integration tests of the governance service against a real SQLite file.
 
+mod allocations;
 mod audit;
 mod helpers;
 mod lifecycle;

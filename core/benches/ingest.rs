@@ -1,0 +1,129 @@
+//! Ingesting signed votes: EIP-712 verify + durable store, against the raw
+//! rate of signature recovery alone (the physical limit of this path).
+//!
+//! Target (issue 3): at least 5 000 signed votes/s durably stored on the
+//! 2-core reference machine, and at least half the raw recovery rate.
+//! Prints its figures; `cargo bench -p iodao-core --bench ingest`.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use alloy_primitives::{B256, Signature, keccak256};
+use alloy_signer::SignerSync as _;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolStruct as _;
+use chrono::{Duration, Utc};
+use iodao_core::signed::{self, types};
+use iodao_core::{
+    Actor, Address, Amount, Body, Bps, Choices, CsvStakeSource, Governance, NewProposal, Store, Title, VotingMethod,
+    Window,
+};
+
+const VOTES: usize = 20_000;
+const IN_FLIGHT: usize = 2_048;
+
+fn main() {
+    let (signers, addresses): (Vec<PrivateKeySigner>, Vec<Address>) = (0..VOTES)
+        .map(|i| {
+            let key = keccak256(format!("iodao bench voter {i}"));
+            let signer = PrivateKeySigner::from_bytes(&key).expect("key");
+            let address = Address::from(signer.address());
+            (signer, address)
+        })
+        .unzip();
+
+    // 1. Raw recovery, one thread, on signatures over distinct hashes.
+    let sample: Vec<(Signature, B256)> = signers
+        .iter()
+        .take(5_000)
+        .enumerate()
+        .map(|(i, s)| {
+            let h = keccak256(i.to_be_bytes());
+            (s.sign_hash_sync(&h).expect("sign"), h)
+        })
+        .collect();
+    let started = Instant::now();
+    for (sig, h) in &sample {
+        std::hint::black_box(signed::recover(sig, h).expect("recover"));
+    }
+    let secp_rate = sample.len() as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    for (sig, h) in &sample {
+        std::hint::black_box(sig.recover_address_from_prehash(h).expect("recover"));
+    }
+    let k256_rate = sample.len() as f64 / started.elapsed().as_secs_f64();
+
+    // 2. Ingest: every vote verified and committed before it is acknowledged.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("ingest.db").display());
+    let (rate, voters) = rt.block_on(async {
+        let store = Store::open(&url).await.expect("open");
+        let stake = CsvStakeSource::from_entries(addresses.iter().map(|a| (*a, Amount::from_iotx(100))));
+        let gov = Governance::new(store, Arc::new(stake));
+        let now = Utc::now();
+        let p = gov
+            .create_proposal(
+                NewProposal {
+                    title: Title::parse("bench").expect("title"),
+                    body: Body::parse("bench").expect("body"),
+                    author: addresses[0],
+                    choices: Choices::for_against_abstain(),
+                    method: VotingMethod::SingleChoice,
+                    window: Window::new(now - Duration::hours(1), now + Duration::days(1)).expect("window"),
+                    quorum: Amount::ZERO,
+                    threshold: Bps::new(5000).expect("bps"),
+                },
+                &Actor::Cli,
+                now,
+            )
+            .await
+            .expect("proposal");
+        let timestamp = u64::try_from(now.timestamp()).expect("time");
+        let domain = gov.eip712_domain().clone();
+        let signed: Vec<(types::Vote, String)> = signers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let msg = types::Vote {
+                    voter: s.address(),
+                    proposal: u64::try_from(p.id.get()).expect("id"),
+                    choice: ["For", "Against", "Abstain"][i % 3].into(),
+                    timestamp,
+                };
+                let sig = s.sign_hash_sync(&msg.eip712_signing_hash(&domain)).expect("sign");
+                (msg, alloy_primitives::hex::encode_prefixed(sig.as_bytes()))
+            })
+            .collect();
+        let limit = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+        let started = Instant::now();
+        let mut tasks = Vec::with_capacity(VOTES);
+        for (msg, sig) in signed {
+            let gov = gov.clone();
+            let permit = limit.clone().acquire_owned().await.expect("semaphore");
+            tasks.push(tokio::spawn(async move {
+                let r = gov.cast_signed_vote(msg, &sig, Utc::now()).await;
+                drop(permit);
+                r
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task").expect("vote accepted");
+        }
+        let rate = VOTES as f64 / started.elapsed().as_secs_f64();
+        let (_, tally) = gov.tally(p.id).await.expect("tally");
+        assert_eq!(gov.recount(p.id).await.expect("recount").1, tally);
+        gov.verify_audit().await.expect("audit chain");
+        (rate, tally.voters())
+    });
+    assert_eq!(voters, VOTES as u64, "every acknowledged vote is stored");
+
+    println!("raw signature recovery, 1 thread, libsecp256k1: {secp_rate:>8.0} /s");
+    println!("raw signature recovery, 1 thread, k256 (alloy):  {k256_rate:>8.0} /s");
+    println!(
+        "signed votes verified and durably stored:        {rate:>8.0} /s  ({VOTES} votes, {:.0}% of raw libsecp256k1 recovery)",
+        100.0 * rate / secp_rate
+    );
+}

@@ -1,0 +1,92 @@
+//! Allocation votes: each staker's standing split of power across
+//! recipients, and the stake-weighted totals an epoch's allocator starts from.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use alloy_primitives::{U256, U512};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Actor, Address, Allocation, AllocationError, Amount, Bps, Category, Recipient, RecipientId};
+use crate::stake::{StakeError, StakeSource};
+use crate::store::{RecipientError, Store, StoreError};
+
+/// Why an allocation call did nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum AllocationsError {
+    /// The allocation does not parse or names unknown recipients.
+    #[error(transparent)]
+    Allocation(#[from] AllocationError),
+    /// The recipient could not be added.
+    #[error(transparent)]
+    Recipient(#[from] RecipientError),
+    /// Stake could not be read.
+    #[error(transparent)]
+    Stake(#[from] StakeError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The weights overflowed 256 bits (corrupt stake data).
+    #[error("the allocation weights overflowed 256 bits")]
+    Overflow,
+}
+
+/// The allocation service.
+#[derive(Clone)]
+pub struct Allocations {
+    store: Store,
+    stake: Arc<dyn StakeSource>,
+}
+
+impl Allocations {
+    /// A service over `store`, weighting by `stake`.
+    pub fn new(store: Store, stake: Arc<dyn StakeSource>) -> Self {
+        Self { store, stake }
+    }
+
+    /// Adds a recipient.
+    pub async fn add_recipient(
+        &self,
+        name: &str,
+        category: Category,
+        payout: Address,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Recipient, AllocationsError> {
+        Ok(self.store.insert_recipient(name.trim(), category, payout, actor, now).await?)
+    }
+
+    /// Every recipient.
+    pub async fn recipients(&self) -> Result<Vec<Recipient>, AllocationsError> {
+        Ok(self.store.recipients().await?)
+    }
+
+    /// Sets `voter`'s split from text like `3=60 solar-farms=40`; it stands
+    /// until changed. An empty text withdraws it.
+    pub async fn set(&self, voter: Address, input: &str, now: DateTime<Utc>) -> Result<Allocation, AllocationsError> {
+        let allocation = Allocation::parse(input, &self.store.recipients().await?)?;
+        self.store.set_allocation(voter, &allocation, now).await?;
+        Ok(allocation)
+    }
+
+    /// A voter's standing split.
+    pub async fn of(&self, voter: Address) -> Result<Allocation, AllocationsError> {
+        Ok(self.store.allocation_of(voter).await?)
+    }
+
+    /// Each recipient's vote weight at `block`: Σ over voters of
+    /// `⌊power_at(voter, block) × bps / 10 000⌋`, in wei. Voters' power is
+    /// read at the epoch's snapshot block, never "now".
+    pub async fn weights_at(&self, block: u64) -> Result<BTreeMap<RecipientId, Amount>, AllocationsError> {
+        let mut weights: BTreeMap<RecipientId, Amount> = BTreeMap::new();
+        for (voter, allocation) in self.store.allocations().await? {
+            let power = self.stake.power_at(voter, block).await?;
+            for (recipient, bps) in allocation.entries() {
+                let share = U512::from(power.wei()) * U512::from(*bps) / U512::from(Bps::MAX);
+                let w = weights.entry(*recipient).or_default();
+                *w = w.checked_add(Amount::from_wei(U256::from(share))).ok_or(AllocationsError::Overflow)?;
+            }
+        }
+        Ok(weights)
+    }
+}
