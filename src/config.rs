@@ -157,14 +157,6 @@ pub struct Config {
     pub stake_csv: PathBuf,
     /// The block the CSV snapshot is reported at.
     pub stake_block: u64,
-    /// Default quorum of new proposals.
-    pub quorum: Amount,
-    /// Default pass threshold of new proposals.
-    pub threshold: Bps,
-    /// Default time from creation to the opening of the vote.
-    pub voting_delay: Duration,
-    /// Default length of the vote.
-    pub voting_period: Duration,
     /// How often the server takes due lifecycle steps.
     pub lifecycle_interval: Duration,
     /// Who may propose.
@@ -207,10 +199,6 @@ impl Config {
             },
             stake_csv: PathBuf::from(raw.stake.csv),
             stake_block: key("stake.block", raw.stake.block.parse::<u64>())?,
-            quorum: key("governance.quorum", Amount::parse_iotx(&raw.governance.quorum))?,
-            threshold: key("governance.threshold", Bps::parse_percent(&raw.governance.threshold))?,
-            voting_delay: duration("governance.voting_delay", &raw.governance.voting_delay)?,
-            voting_period: duration("governance.voting_period", &raw.governance.voting_period)?,
             lifecycle_interval: duration("governance.lifecycle_interval", &raw.governance.lifecycle_interval)?,
             proposal_rules: ProposalRules {
                 proposal_threshold: key(
@@ -223,12 +211,22 @@ impl Config {
                     .iter()
                     .map(|a| key("governance.admins", Address::parse(a)))
                     .collect::<anyhow::Result<_>>()?,
+                voting_delay: chrono::Duration::from_std(duration(
+                    "governance.voting_delay",
+                    &raw.governance.voting_delay,
+                )?)?,
+                voting_period: chrono::Duration::from_std(duration(
+                    "governance.voting_period",
+                    &raw.governance.voting_period,
+                )?)?,
+                quorum: key("governance.quorum", Amount::parse_iotx(&raw.governance.quorum))?,
+                threshold: key("governance.threshold", Bps::parse_percent(&raw.governance.threshold))?,
             },
         };
         if !cfg.database_url.starts_with("sqlite:") {
             bail!("config key `database_url`: `{}` is not supported yet; use sqlite://PATH", cfg.database_url);
         }
-        if cfg.voting_period.is_zero() {
+        if cfg.proposal_rules.voting_period <= chrono::Duration::zero() {
             bail!("config key `governance.voting_period`: must be longer than zero");
         }
         if cfg.lifecycle_interval.is_zero() {
@@ -275,8 +273,8 @@ mod tests {
     fn whole_numbers_may_be_written_bare_but_floats_must_be_quoted() {
         let c = Config::from_toml_str("[stake]\nblock = 123\n[governance]\nquorum = 2500\nthreshold = 60").unwrap();
         assert_eq!(c.stake_block, 123);
-        assert_eq!(c.quorum, Amount::from_iotx(2500));
-        assert_eq!(c.threshold.get(), 6000);
+        assert_eq!(c.proposal_rules.quorum, Amount::from_iotx(2500));
+        assert_eq!(c.proposal_rules.threshold.get(), 6000);
         let e = Config::from_toml_str("[governance]\nquorum = 0.1").unwrap_err();
         assert!(e.to_string().contains("write decimals in quotes"), "{e}");
     }

@@ -36,7 +36,7 @@ fn recount(c: &mut Criterion) {
             quorum: Amount::ZERO,
             threshold: Bps::new(5000).expect("bps"),
         };
-        let p = store.insert_proposal(&new, &Actor::Cli, now).await.expect("insert");
+        let p = store.insert_proposal(&new, &Actor::Cli, None, now).await.expect("insert");
         let p = store.transition(p.id, &Actor::System, now, |p, _| p.activate(1, now)).await.expect("activate");
         let started = std::time::Instant::now();
         for batch in 0..VOTES / BATCH {

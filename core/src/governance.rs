@@ -12,8 +12,9 @@ use alloy_sol_types::Eip712Domain;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Actor, Address, Amount, AuditEntry, NewProposal, Outcome, Proposal, ProposalId, ProposalIdError, ProposalState,
-    Selection, SelectionError, Tally, TransitionError, Vote, VoteSource, WindowPosition,
+    Actor, Address, Amount, AuditEntry, Body, Bps, Choices, ChoicesError, NewProposal, Outcome, Proposal, ProposalId,
+    ProposalIdError, ProposalState, Selection, SelectionError, Tally, TextError, Title, TransitionError, Vote,
+    VoteSource, VotingMethod, Window, WindowPosition,
 };
 use crate::signed::{self, SignedError};
 use crate::stake::{StakeError, StakeSource};
@@ -81,6 +82,15 @@ pub enum GovernanceError {
     /// A signed message that is not valid, not fresh, or already counted.
     #[error(transparent)]
     Signed(#[from] SignedError),
+    /// A title or body that is empty or too long.
+    #[error(transparent)]
+    Text(#[from] TextError),
+    /// A list of choices that is refused.
+    #[error(transparent)]
+    Choices(#[from] ChoicesError),
+    /// A voting method that does not exist.
+    #[error("`{0}` is not a voting method: use single-choice, approval, weighted or quadratic")]
+    UnknownMethod(String),
     /// A proposal number that cannot exist (in a signed message).
     #[error(transparent)]
     ProposalId(#[from] ProposalIdError),
@@ -142,13 +152,44 @@ pub struct Step {
 /// IoTeX mainnet's chain id.
 pub const IOTEX_MAINNET: u64 = 4689;
 
-/// Who may propose.
-#[derive(Clone, Debug, Default)]
+/// Who may propose, and the terms a proposal gets when its author does not
+/// set them (signed proposals never do).
+#[derive(Clone, Debug)]
 pub struct ProposalRules {
     /// Least voting power, at the current block, an author needs.
     pub proposal_threshold: Amount,
     /// DAO admins: they may always propose.
     pub admins: Vec<Address>,
+    /// From creation to the opening of the vote.
+    pub voting_delay: chrono::Duration,
+    /// How long the vote stays open.
+    pub voting_period: chrono::Duration,
+    /// Default quorum.
+    pub quorum: Amount,
+    /// Default pass threshold.
+    pub threshold: Bps,
+}
+
+impl Default for ProposalRules {
+    fn default() -> Self {
+        Self {
+            proposal_threshold: Amount::ZERO,
+            admins: Vec::new(),
+            voting_delay: chrono::Duration::zero(),
+            voting_period: chrono::Duration::days(7),
+            quorum: Amount::ZERO,
+            threshold: Bps::new(5000).expect("50 % is a valid fraction"),
+        }
+    }
+}
+
+impl ProposalRules {
+    /// The window of a proposal created at `now`.
+    pub fn window(&self, now: DateTime<Utc>) -> Window {
+        let start = now + self.voting_delay;
+        Window::new(start, start + self.voting_period.max(chrono::Duration::seconds(1)))
+            .expect("a positive period ends after it starts")
+    }
 }
 
 /// The governance service.
@@ -204,9 +245,49 @@ impl Governance {
         now: DateTime<Utc>,
     ) -> Result<Proposal, GovernanceError> {
         self.check_author(new.author).await?;
-        let proposal = self.store.insert_proposal(&new, actor, now).await?;
+        let proposal = self.store.insert_proposal(&new, actor, None, now).await?;
+        self.after_insert(proposal, now).await
+    }
+
+    /// Creates a proposal signed by its author's wallet (EIP-712 `Proposal`),
+    /// with the DAO's default window, quorum and threshold. A replay of an
+    /// accepted message is refused.
+    pub async fn create_signed_proposal(
+        &self,
+        message: signed::types::Proposal,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Proposal, GovernanceError> {
+        let author = Address::from(message.author);
+        let timestamp = message.timestamp;
+        let v = signed::verify(message, author, timestamp, signature, &self.domain, now)?;
+        let m = &v.message;
+        let new = NewProposal {
+            title: Title::parse(&m.title)?,
+            body: Body::parse(&m.body)?,
+            author: v.signer,
+            choices: Choices::parse(&m.choices)?,
+            method: VotingMethod::parse(&m.method).ok_or_else(|| GovernanceError::UnknownMethod(m.method.clone()))?,
+            window: self.rules.window(now),
+            quorum: self.rules.quorum,
+            threshold: self.rules.threshold,
+        };
+        self.check_author(new.author).await?;
+        let proposal = match self.store.insert_proposal(&new, &Actor::Address(v.signer), Some(v.digest), now).await {
+            Err(StoreError::DuplicateSignedMessage) => return Err(SignedError::Replayed.into()),
+            other => other?,
+        };
+        self.after_insert(proposal, now).await
+    }
+
+    /// The rules proposals are created under.
+    pub fn rules(&self) -> &ProposalRules {
+        &self.rules
+    }
+
+    async fn after_insert(&self, proposal: Proposal, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
         tracing::info!(id = %proposal.id, author = %proposal.author, "proposal created");
-        if new.window.position(now) == WindowPosition::Before {
+        if proposal.window.position(now) == WindowPosition::Before {
             return Ok(proposal);
         }
         self.activate(proposal.id, now).await

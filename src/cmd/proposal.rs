@@ -37,11 +37,11 @@ pub async fn create(cfg: &Config, a: CreateArgs) -> anyhow::Result<()> {
     let now = Utc::now();
     let delay = match &a.delay {
         Some(d) => duration("delay", d)?,
-        None => Duration::from_std(cfg.voting_delay)?,
+        None => cfg.proposal_rules.voting_delay,
     };
     let period = match &a.period {
         Some(p) => duration("period", p)?,
-        None => Duration::from_std(cfg.voting_period)?,
+        None => cfg.proposal_rules.voting_period,
     };
     let start = now + delay;
     let new = NewProposal {
@@ -53,14 +53,20 @@ pub async fn create(cfg: &Config, a: CreateArgs) -> anyhow::Result<()> {
             format!("--method `{}` is not a method: use single-choice, approval, weighted or quadratic", a.method)
         })?,
         window: Window::new(start, start + period)?,
-        quorum: a.quorum.as_deref().map(Amount::parse_iotx).transpose().context("--quorum")?.unwrap_or(cfg.quorum),
+        quorum: a
+            .quorum
+            .as_deref()
+            .map(Amount::parse_iotx)
+            .transpose()
+            .context("--quorum")?
+            .unwrap_or(cfg.proposal_rules.quorum),
         threshold: a
             .threshold
             .as_deref()
             .map(Bps::parse_percent)
             .transpose()
             .context("--threshold")?
-            .unwrap_or(cfg.threshold),
+            .unwrap_or(cfg.proposal_rules.threshold),
     };
     let gov = wiring::governance(cfg).await?;
     let p = gov.create_proposal(new, &Actor::Cli, now).await?;

@@ -38,6 +38,9 @@ pub enum StoreError {
     /// The embedded migrations could not be applied (a newer or edited schema).
     #[error("cannot migrate the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A signed message whose digest was accepted before: nothing was written.
+    #[error("this signed message was already accepted")]
+    DuplicateSignedMessage,
     /// The vote writer task has stopped (the runtime is shutting down).
     #[error("the vote writer has stopped; the vote was not stored")]
     WriterGone,

@@ -1,5 +1,6 @@
 //! Proposals: insert, read, list and lifecycle transitions.
 
+use alloy_primitives::B256;
 use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, Transaction};
 
@@ -122,9 +123,24 @@ impl Store {
         &self,
         new: &NewProposal,
         actor: &Actor,
+        digest: Option<B256>,
         now: DateTime<Utc>,
     ) -> Result<Proposal, StoreError> {
         let mut tx = self.write().await?;
+        if let Some(digest) = digest {
+            let fresh = sqlx::query(
+                "INSERT INTO signed_messages (digest, signer, kind, accepted_at) VALUES (?, ?, 'proposal', ?) \
+                 ON CONFLICT (digest) DO NOTHING",
+            )
+            .bind(digest.to_string())
+            .bind(new.author.to_hex())
+            .bind(to_millis(now))
+            .execute(&mut *tx)
+            .await?;
+            if fresh.rows_affected() == 0 {
+                return Err(StoreError::DuplicateSignedMessage);
+            }
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO proposals (title, body, author, choices, method, starts_at, ends_at, \
              quorum, threshold_bps, state, created_at, updated_at) \

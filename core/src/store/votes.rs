@@ -383,7 +383,7 @@ mod tests {
             quorum: Amount::ZERO,
             threshold: Bps::new(5000).unwrap(),
         };
-        let p = store.insert_proposal(&new, &Actor::Cli, now).await.unwrap();
+        let p = store.insert_proposal(&new, &Actor::Cli, None, now).await.unwrap();
         store.transition(p.id, &Actor::System, now, |p, _| p.activate(1, now)).await.unwrap()
     }
 

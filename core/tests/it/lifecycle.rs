@@ -39,7 +39,8 @@ async fn a_proposal_whose_window_is_open_is_active_at_creation() {
 #[tokio::test]
 async fn authors_below_the_proposal_threshold_are_refused_but_admins_may_always_propose() {
     let g = TestGov::new().await;
-    let rules = ProposalRules { proposal_threshold: Amount::from_iotx(60), admins: vec![nobody()] };
+    let rules =
+        ProposalRules { proposal_threshold: Amount::from_iotx(60), admins: vec![nobody()], ..Default::default() };
     let gov = g.gov.clone().with_rules(rules);
     let mut draft = new_proposal(t(100), t(200));
     draft.author = carol(); // 40 IOTX < 60

@@ -148,3 +148,48 @@ async fn a_signed_vote_for_a_closed_proposal_is_refused() {
     let err = g.gov.cast_signed_vote(ghost.clone(), &sign(&g, &w1, &ghost), t(200)).await.unwrap_err();
     assert!(matches!(err, GovernanceError::ProposalId(_)), "{err}");
 }
+
+fn proposal_msg(author: &Wallet, title: &str, at: DateTime<Utc>) -> types::Proposal {
+    types::Proposal {
+        author: author.address.as_evm(),
+        title: title.into(),
+        body: "Fund **devices**".into(),
+        choices: vec!["Yes".into(), "No".into()],
+        method: "single-choice".into(),
+        timestamp: u64::try_from(at.timestamp()).expect("after 1970"),
+    }
+}
+
+fn sign_proposal(g: &TestGov, who: &Wallet, msg: &types::Proposal) -> String {
+    let hash = msg.eip712_signing_hash(g.gov.eip712_domain());
+    hex::encode_prefixed(who.signer.sign_hash_sync(&hash).expect("sign").as_bytes())
+}
+
+#[tokio::test]
+async fn a_signed_proposal_is_created_once_with_the_daos_defaults() {
+    let (g, w1, w2, _) = setup().await;
+    let msg = proposal_msg(&w1, "Signed proposal", t(50));
+    let sig = sign_proposal(&g, &w1, &msg);
+    let p = g.gov.create_signed_proposal(msg.clone(), &sig, t(50)).await.unwrap();
+    assert_eq!(p.author, w1.address);
+    assert_eq!(p.title.as_str(), "Signed proposal");
+    assert_eq!(p.window.start(), t(50), "default delay 0");
+    assert_eq!(p.window.end(), t(50) + Duration::days(7), "default period 7 days");
+    assert_eq!(p.state, ProposalState::Active);
+    let err = g.gov.create_signed_proposal(msg.clone(), &sig, t(51)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Signed(SignedError::Replayed)), "{err}");
+    let err = g.gov.create_signed_proposal(msg.clone(), &sign_proposal(&g, &w2, &msg), t(51)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Signed(SignedError::WrongSigner { .. })), "{err}");
+    let long = proposal_msg(&w1, &"x".repeat(201), t(52));
+    let err = g.gov.create_signed_proposal(long.clone(), &sign_proposal(&g, &w1, &long), t(52)).await.unwrap_err();
+    assert_eq!(err.to_string(), "the title is 201 characters long; the limit is 200");
+    let mut ranked = proposal_msg(&w1, "Ranked", t(53));
+    ranked.method = "ranked".into();
+    let err = g.gov.create_signed_proposal(ranked.clone(), &sign_proposal(&g, &w1, &ranked), t(53)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::UnknownMethod(_)), "{err}");
+    assert_eq!(
+        g.gov.proposals(Default::default()).await.unwrap().len(),
+        2,
+        "only the setup's and the first signed one"
+    );
+}
