@@ -5,7 +5,8 @@
 //! pending proposal whose window opened activates it first) and in bulk by
 //! [`Governance::advance`], which the server runs on a timer.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use alloy_primitives::B256;
 use alloy_sol_types::Eip712Domain;
@@ -200,6 +201,9 @@ pub struct Governance {
     rules: Arc<ProposalRules>,
     domain: Arc<Eip712Domain>,
     writer: VoteWriter,
+    /// Proposals seen active, so a burst of votes does not re-read them. Safe
+    /// because the vote's own transaction re-checks state and window.
+    open: Arc<RwLock<HashMap<ProposalId, Proposal>>>,
 }
 
 impl Governance {
@@ -208,7 +212,14 @@ impl Governance {
     /// writer (group commit), so it must be called inside a Tokio runtime.
     pub fn new(store: Store, stake: Arc<dyn StakeSource>) -> Self {
         let writer = VoteWriter::spawn(store.clone());
-        Self { store, stake, rules: Arc::default(), domain: Arc::new(signed::domain(IOTEX_MAINNET)), writer }
+        Self {
+            store,
+            stake,
+            rules: Arc::default(),
+            domain: Arc::new(signed::domain(IOTEX_MAINNET)),
+            writer,
+            open: Arc::default(),
+        }
     }
 
     /// Sets the chain id signed messages are bound to (default: IoTeX mainnet, 4689).
@@ -324,6 +335,7 @@ impl Governance {
     /// Cancels a pending or active proposal.
     pub async fn cancel(&self, id: ProposalId, actor: &Actor, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
         let p = self.store.transition(id, actor, now, |p, _| p.cancel()).await?;
+        self.forget(id);
         tracing::info!(%id, "proposal cancelled");
         Ok(p)
     }
@@ -336,6 +348,7 @@ impl Governance {
         now: DateTime<Utc>,
     ) -> Result<Proposal, GovernanceError> {
         let p = self.store.transition(id, actor, now, |p, _| p.mark_executed()).await?;
+        self.forget(id);
         tracing::info!(%id, "proposal executed");
         Ok(p)
     }
@@ -392,7 +405,10 @@ impl Governance {
         let replaced = match self.writer.record(proposal.clone(), vote.clone()).await? {
             RecordedVote::New => None,
             RecordedVote::Replaced { selection, power } => Some((selection, power)),
-            RecordedVote::Closed(state) => return Err(self.refusal(&proposal, state)),
+            RecordedVote::Closed(state) => {
+                self.forget(proposal.id);
+                return Err(self.refusal(&proposal, state));
+            }
             RecordedVote::Replayed => return Err(SignedError::Replayed.into()),
         };
         tracing::info!(id = %proposal.id, voter = %vote.voter, selection = %vote.selection.to_stored(), power = %power, source = %vote.source, replaced = replaced.is_some(), "vote counted");
@@ -401,6 +417,11 @@ impl Governance {
 
     /// A proposal that takes votes at `now`, after any lifecycle step now due.
     async fn votable(&self, id: ProposalId, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
+        if let Some(p) = self.open.read().unwrap_or_else(PoisonError::into_inner).get(&id)
+            && p.window.position(now) == WindowPosition::Open
+        {
+            return Ok(p.clone());
+        }
         let mut proposal = self.proposal(id).await?;
         let position = proposal.window.position(now);
         if proposal.state == ProposalState::Pending && position != WindowPosition::Before {
@@ -419,9 +440,17 @@ impl Governance {
             return Err(GovernanceError::VotingClosed { id, closed: proposal.window.end() });
         }
         match (proposal.state, proposal.window.position(now)) {
-            (ProposalState::Active, WindowPosition::Open) => Ok(proposal),
+            (ProposalState::Active, WindowPosition::Open) => {
+                self.open.write().unwrap_or_else(PoisonError::into_inner).insert(id, proposal.clone());
+                Ok(proposal)
+            }
             (state, _) => Err(self.refusal(&proposal, state)),
         }
+    }
+
+    /// Drops a proposal from the open cache after a step that ends voting.
+    fn forget(&self, id: ProposalId) {
+        self.open.write().unwrap_or_else(PoisonError::into_inner).remove(&id);
     }
 
     fn refusal(&self, p: &Proposal, state: ProposalState) -> GovernanceError {
@@ -450,6 +479,7 @@ impl Governance {
                 Ok(())
             })
             .await?;
+        self.forget(id);
         tracing::info!(%id, outcome = ?outcome, "proposal closed");
         Ok(p)
     }

@@ -38,7 +38,68 @@ pub(super) async fn head(tx: &mut Transaction<'static, Sqlite>) -> Result<ChainH
     })
 }
 
+/// An audit row computed but not yet inserted.
+pub(super) struct AuditRow {
+    seq: u64,
+    at: DateTime<Utc>,
+    actor: String,
+    action: AuditAction,
+    subject: String,
+    detail: String,
+    prev: B256,
+    hash: B256,
+}
+
+/// Inserts computed rows in bulk (they must follow the head they came from).
+pub(super) async fn insert_rows(tx: &mut Transaction<'static, Sqlite>, rows: &[AuditRow]) -> Result<(), StoreError> {
+    for chunk in rows.chunks(1000) {
+        let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+            "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) ",
+        );
+        let mut bad = None;
+        q.push_values(chunk, |mut b, r| {
+            let seq = i64::try_from(r.seq).unwrap_or_else(|e| {
+                bad = Some(e);
+                0
+            });
+            b.push_bind(seq)
+                .push_bind(to_millis(r.at))
+                .push_bind(r.actor.clone())
+                .push_bind(r.action.as_str())
+                .push_bind(r.subject.clone())
+                .push_bind(r.detail.clone())
+                .push_bind(r.prev.to_string())
+                .push_bind(r.hash.to_string());
+        });
+        if let Some(e) = bad {
+            return Err(corrupt("audit_log.seq", e));
+        }
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 impl ChainHead {
+    /// Computes the next entry after this head and advances, without
+    /// writing it: for batches, which insert with [`insert_rows`].
+    pub(super) fn next(
+        &mut self,
+        at: DateTime<Utc>,
+        actor: &Actor,
+        action: AuditAction,
+        subject: &str,
+        detail: &serde_json::Value,
+    ) -> AuditRow {
+        let seq = self.seq + 1;
+        let actor = actor.to_string();
+        let detail = detail.to_string();
+        let hash = chain_hash(seq, at, &actor, action.as_str(), subject, &detail, self.prev);
+        let row = AuditRow { seq, at, actor, action, subject: subject.to_owned(), detail, prev: self.prev, hash };
+        self.seq = seq;
+        self.prev = hash;
+        row
+    }
+
     /// Appends one entry after this head, inside the same transaction as the
     /// change it records (both commit or neither does), and advances.
     pub(super) async fn append(
@@ -50,26 +111,8 @@ impl ChainHead {
         subject: &str,
         detail: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        let seq = self.seq + 1;
-        let actor = actor.to_string();
-        let detail = detail.to_string();
-        let hash = chain_hash(seq, at, &actor, action.as_str(), subject, &detail, self.prev);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(i64::try_from(seq).map_err(|e| corrupt("audit_log.seq", e))?)
-        .bind(to_millis(at))
-        .bind(actor)
-        .bind(action.as_str())
-        .bind(subject)
-        .bind(detail)
-        .bind(self.prev.to_string())
-        .bind(hash.to_string())
-        .execute(&mut **tx)
-        .await?;
-        self.seq = seq;
-        self.prev = hash;
-        Ok(())
+        let row = self.next(at, actor, action, subject, detail);
+        insert_rows(tx, std::slice::from_ref(&row)).await
     }
 }
 

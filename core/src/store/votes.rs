@@ -1,9 +1,9 @@
 //! Votes and the live tally, written together in one transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use alloy_primitives::U256;
-use sqlx::{Row as _, Sqlite, Transaction};
+use alloy_primitives::{B256, U256};
+use sqlx::{QueryBuilder, Row as _, Sqlite, Transaction};
 
 use super::{Store, StoreError, audit, corrupt, from_millis, to_millis};
 use crate::domain::{
@@ -59,16 +59,17 @@ impl Store {
     }
 
     /// Stores votes on any proposals in a single transaction: the group
-    /// commit behind [`crate::Governance`]'s vote writer. Each proposal's
-    /// state and live tally are read once and written once; each vote gets
-    /// its result, in order.
+    /// commit behind [`crate::Governance`]'s vote writer. Each vote gets its
+    /// result, in order, exactly as if they were stored one by one; but the
+    /// reads and writes are done in bulk (a handful of statements per batch,
+    /// not per vote), which is what lets one writer keep up with signature
+    /// verification on every core.
     pub async fn record_batch(&self, batch: &[(&Proposal, &Vote)]) -> Result<Vec<RecordedVote>, StoreError> {
         let mut tx = self.write().await?;
+        // 1. Read: each proposal's state and live tally, the batch voters'
+        //    current votes, and which of the batch's digests were seen before.
         let mut open: HashMap<i64, (ProposalState, i64, Tally)> = HashMap::new();
-        let mut chain = audit::head(&mut tx).await?;
-        let mut results = Vec::with_capacity(batch.len());
-        for (proposal, vote) in batch {
-            debug_assert_eq!(vote.proposal, proposal.id, "a vote travels with its proposal");
+        for (proposal, _) in batch {
             let id = proposal.id.get();
             if let std::collections::hash_map::Entry::Vacant(slot) = open.entry(id) {
                 let (state, ends_at): (String, i64) =
@@ -77,20 +78,46 @@ impl Store {
                         .fetch_one(&mut *tx)
                         .await?;
                 let state = ProposalState::parse(&state).ok_or_else(|| corrupt("proposals.state", &state))?;
-                let tally = live_tally(&mut tx, proposal).await?;
-                slot.insert((state, ends_at, tally));
+                slot.insert((state, ends_at, live_tally(&mut tx, proposal).await?));
             }
-            let (state, ends_at, tally) = open.get_mut(&id).expect("inserted above");
+        }
+        let mut current = current_votes(&mut tx, batch).await?;
+        let mut seen = seen_digests(&mut tx, batch).await?;
+
+        // 2. Decide, in order, in memory.
+        let mut chain = audit::head(&mut tx).await?;
+        let mut audit_rows = Vec::new();
+        let mut new_digests: Vec<&Vote> = Vec::new();
+        let mut finals: HashMap<(i64, Address), (&Proposal, &Vote)> = HashMap::new();
+        let mut results = Vec::with_capacity(batch.len());
+        for (proposal, vote) in batch {
+            debug_assert_eq!(vote.proposal, proposal.id, "a vote travels with its proposal");
+            let id = proposal.id.get();
+            let (state, ends_at, tally) = open.get_mut(&id).expect("read above");
             if *state != ProposalState::Active || to_millis(vote.cast_at) >= *ends_at {
                 results.push(RecordedVote::Closed(*state));
                 continue;
             }
-            let recorded = upsert(&mut tx, proposal, vote, tally).await?;
-            let (action, replaced) = match &recorded {
-                RecordedVote::Replayed => {
-                    results.push(recorded);
+            if let Some(d) = vote.digest {
+                if !seen.insert(d) {
+                    results.push(RecordedVote::Replayed);
                     continue;
                 }
+                new_digests.push(vote);
+            }
+            let recorded = match current.get(&(id, vote.voter)) {
+                Some((selection, power)) => {
+                    let selection = Selection::from_stored(selection, &proposal.choices)
+                        .ok_or_else(|| corrupt("votes.selection", selection))?;
+                    tally.remove_vote(proposal.method, &selection, *power).map_err(|e| corrupt("tallies.power", e))?;
+                    RecordedVote::Replaced { selection, power: *power }
+                }
+                None => RecordedVote::New,
+            };
+            tally.add_vote(proposal.method, &vote.selection, vote.power).map_err(|e| corrupt("tallies.power", e))?;
+            current.insert((id, vote.voter), (vote.selection.to_stored(), vote.power));
+            finals.insert((id, vote.voter), (proposal, vote));
+            let (action, replaced) = match &recorded {
                 RecordedVote::Replaced { selection, power } => {
                     (AuditAction::VoteReplaced, serde_json::json!({ "selection": selection, "power": power }))
                 }
@@ -104,10 +131,50 @@ impl Store {
                 "digest": vote.digest,
                 "replaced": replaced,
             });
-            let subject = proposal_subject(proposal.id);
-            chain.append(&mut tx, vote.cast_at, &Actor::Address(vote.voter), action, &subject, &detail).await?;
+            audit_rows.push(chain.next(
+                vote.cast_at,
+                &Actor::Address(vote.voter),
+                action,
+                &proposal_subject(proposal.id),
+                &detail,
+            ));
             results.push(recorded);
         }
+
+        // 3. Write in bulk, then commit once.
+        for chunk in new_digests.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO signed_messages (digest, signer, kind, accepted_at) ");
+            q.push_values(chunk, |mut row, v| {
+                row.push_bind(v.digest.map(|d| d.to_string()))
+                    .push_bind(v.voter.to_hex())
+                    .push_bind("vote")
+                    .push_bind(to_millis(v.cast_at));
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        let finals: Vec<(&Proposal, &Vote)> = finals.into_values().collect();
+        for chunk in finals.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO votes (proposal_id, voter, selection, choice, power, source, cast_at, digest) ",
+            );
+            q.push_values(chunk, |mut row, (p, v)| {
+                row.push_bind(p.id.get())
+                    .push_bind(v.voter.to_hex())
+                    .push_bind(v.selection.to_stored())
+                    .push_bind(single_choice_column(p, &v.selection))
+                    .push_bind(v.power.to_wei_string())
+                    .push_bind(v.source.as_str())
+                    .push_bind(to_millis(v.cast_at))
+                    .push_bind(v.digest.map(|d| d.to_string()));
+            });
+            q.push(
+                " ON CONFLICT (proposal_id, voter) DO UPDATE SET selection = excluded.selection, \
+                 choice = excluded.choice, power = excluded.power, source = excluded.source, \
+                 cast_at = excluded.cast_at, digest = excluded.digest",
+            );
+            q.build().execute(&mut *tx).await?;
+        }
+        audit::insert_rows(&mut tx, &audit_rows).await?;
         for (id, (_, _, tally)) in &open {
             write_tally(&mut tx, ProposalId::from_store(*id), tally).await?;
         }
@@ -306,61 +373,61 @@ async fn write_tally(tx: &mut Transaction<'static, Sqlite>, id: ProposalId, tall
     Ok(())
 }
 
-async fn upsert(
+/// Rows per bulk statement: 8 parameters each stays far below SQLite's
+/// 32 766-parameter limit.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// The current (selection, power) of every voter in the batch, by (proposal, voter).
+async fn current_votes(
     tx: &mut Transaction<'static, Sqlite>,
-    proposal: &Proposal,
-    vote: &Vote,
-    tally: &mut Tally,
-) -> Result<RecordedVote, StoreError> {
-    let voter = vote.voter.to_hex();
-    if let Some(digest) = vote.digest {
-        let fresh = sqlx::query(
-            "INSERT INTO signed_messages (digest, signer, kind, accepted_at) VALUES (?, ?, 'vote', ?) \
-             ON CONFLICT (digest) DO NOTHING",
-        )
-        .bind(digest.to_string())
-        .bind(&voter)
-        .bind(to_millis(vote.cast_at))
-        .execute(&mut **tx)
-        .await?;
-        if fresh.rows_affected() == 0 {
-            return Ok(RecordedVote::Replayed);
+    batch: &[(&Proposal, &Vote)],
+) -> Result<HashMap<(i64, Address), (String, Amount)>, StoreError> {
+    let mut by_proposal: HashMap<i64, Vec<String>> = HashMap::new();
+    for (p, v) in batch {
+        by_proposal.entry(p.id.get()).or_default().push(v.voter.to_hex());
+    }
+    let mut out = HashMap::new();
+    for (id, voters) in by_proposal {
+        for chunk in voters.chunks(ROWS_PER_STATEMENT) {
+            // `proposal_id = ? AND voter IN (…)`: a range of the primary key.
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT voter, selection, power FROM votes WHERE proposal_id = ");
+            q.push_bind(id).push(" AND voter IN (");
+            let mut sep = q.separated(", ");
+            for voter in chunk {
+                sep.push_bind(voter.as_str());
+            }
+            q.push(")");
+            let rows: Vec<(String, String, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
+            for (voter, selection, power) in rows {
+                let voter = Address::parse(&voter).map_err(|e| corrupt("votes.voter", e))?;
+                let power = Amount::parse_wei(&power).map_err(|e| corrupt("votes.power", e))?;
+                out.insert((id, voter), (selection, power));
+            }
         }
     }
-    let old: Option<(String, String)> =
-        sqlx::query_as("SELECT selection, power FROM votes WHERE proposal_id = ? AND voter = ?")
-            .bind(proposal.id.get())
-            .bind(&voter)
-            .fetch_optional(&mut **tx)
-            .await?;
-    let recorded = match old {
-        Some((selection, power)) => {
-            let selection = Selection::from_stored(&selection, &proposal.choices)
-                .ok_or_else(|| corrupt("votes.selection", &selection))?;
-            let power = Amount::parse_wei(&power).map_err(|e| corrupt("votes.power", e))?;
-            tally.remove_vote(proposal.method, &selection, power).map_err(|e| corrupt("tallies.power", e))?;
-            RecordedVote::Replaced { selection, power }
+    Ok(out)
+}
+
+/// Which of the batch's digests were accepted before.
+async fn seen_digests(
+    tx: &mut Transaction<'static, Sqlite>,
+    batch: &[(&Proposal, &Vote)],
+) -> Result<HashSet<B256>, StoreError> {
+    let digests: Vec<B256> = batch.iter().filter_map(|(_, v)| v.digest).collect();
+    let mut out = HashSet::new();
+    for chunk in digests.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT digest FROM signed_messages WHERE digest IN (");
+        let mut sep = q.separated(", ");
+        for d in chunk {
+            sep.push_bind(d.to_string());
         }
-        None => RecordedVote::New,
-    };
-    tally.add_vote(proposal.method, &vote.selection, vote.power).map_err(|e| corrupt("tallies.power", e))?;
-    sqlx::query(
-        "INSERT INTO votes (proposal_id, voter, selection, choice, power, source, cast_at, digest) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (proposal_id, voter) DO UPDATE SET selection = excluded.selection, choice = excluded.choice, \
-         power = excluded.power, source = excluded.source, cast_at = excluded.cast_at, digest = excluded.digest",
-    )
-    .bind(proposal.id.get())
-    .bind(&voter)
-    .bind(vote.selection.to_stored())
-    .bind(single_choice_column(proposal, &vote.selection))
-    .bind(vote.power.to_wei_string())
-    .bind(vote.source.as_str())
-    .bind(to_millis(vote.cast_at))
-    .bind(vote.digest.map(|d| d.to_string()))
-    .execute(&mut **tx)
-    .await?;
-    Ok(recorded)
+        q.push(")");
+        let rows: Vec<String> = q.build_query_scalar().fetch_all(&mut **tx).await?;
+        for d in rows {
+            out.insert(d.parse().map_err(|e| corrupt("signed_messages.digest", e))?);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -482,5 +549,23 @@ mod tests {
         let v = store.vote_of(&p, Address::from([1; 20])).await.unwrap().unwrap();
         assert_eq!(v.selection.as_single().map(Choice::number), Some(2));
         assert!(store.vote_of(&p, Address::from([3; 20])).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_digest_repeated_within_a_batch_or_across_batches_counts_once() {
+        let (store, _dir) = temp_store().await;
+        let p = active_proposal(&store).await;
+        let d = alloy_primitives::B256::repeat_byte(7);
+        let mut a = vote(&p, 1, "1", U256::from(10));
+        a.digest = Some(d);
+        let mut b = vote(&p, 1, "2", U256::from(10));
+        b.digest = Some(d);
+        let r = store.record_votes(&p, &[a.clone(), b]).await.unwrap();
+        assert_eq!(r, vec![super::RecordedVote::New, super::RecordedVote::Replayed]);
+        assert_eq!(store.record_vote(&p, &a).await.unwrap(), super::RecordedVote::Replayed);
+        let live = store.live_tally(&p).await.unwrap();
+        assert_eq!(live.totals()[0].wei(), U256::from(10));
+        assert_eq!(store.vote_of(&p, Address::from([1; 20])).await.unwrap().unwrap().digest, Some(d));
+        assert_eq!(store.recount(&p).await.unwrap(), live);
     }
 }

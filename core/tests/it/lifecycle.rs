@@ -106,3 +106,18 @@ async fn proposals_list_newest_first_and_filter_by_state() {
     assert_eq!(back.threshold, b.threshold);
     assert_eq!(back.author, b.author);
 }
+
+#[tokio::test]
+async fn a_cancel_by_another_process_is_respected_by_a_server_that_saw_the_proposal_open() {
+    let g = TestGov::new().await;
+    let p = g.proposal().await;
+    g.vote(&p, alice(), "for", t(150)).await.unwrap(); // the server now knows #1 is open
+    let other = iodao_core::Governance::new(
+        iodao_core::Store::open(&g.url).await.unwrap(),
+        std::sync::Arc::new(iodao_core::CsvStakeSource::from_entries([])),
+    );
+    other.cancel(p.id, &Actor::Cli, t(151)).await.unwrap();
+    let err = g.vote(&p, bob(), "for", t(152)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::NotVotable { state: ProposalState::Cancelled, .. }), "{err}");
+    assert_eq!(g.gov.tally(p.id).await.unwrap().1.voters(), 1);
+}
