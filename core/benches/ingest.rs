@@ -24,6 +24,27 @@ use iodao_core::{
 const VOTES: usize = 20_000;
 const IN_FLIGHT: usize = 2_048;
 
+/// A single-choice proposal open for a day, created now.
+async fn open_proposal(gov: &Governance, author: Address, title: &str) -> iodao_core::Proposal {
+    let now = Utc::now();
+    gov.create_proposal(
+        NewProposal {
+            title: Title::parse(title).expect("title"),
+            body: Body::parse("bench").expect("body"),
+            author,
+            choices: Choices::for_against_abstain(),
+            method: VotingMethod::SingleChoice,
+            window: Window::new(now - Duration::hours(1), now + Duration::days(1)).expect("window"),
+            quorum: Amount::ZERO,
+            threshold: Bps::new(5000).expect("bps"),
+        },
+        &Actor::Cli,
+        now,
+    )
+    .await
+    .expect("proposal")
+}
+
 fn main() {
     let (signers, addresses): (Vec<PrivateKeySigner>, Vec<Address>) = (0..VOTES)
         .map(|i| {
@@ -64,23 +85,7 @@ fn main() {
         let stake = CsvStakeSource::from_entries(addresses.iter().map(|a| (*a, Amount::from_iotx(100))));
         let gov = Governance::new(store, Arc::new(stake));
         let now = Utc::now();
-        let p = gov
-            .create_proposal(
-                NewProposal {
-                    title: Title::parse("bench").expect("title"),
-                    body: Body::parse("bench").expect("body"),
-                    author: addresses[0],
-                    choices: Choices::for_against_abstain(),
-                    method: VotingMethod::SingleChoice,
-                    window: Window::new(now - Duration::hours(1), now + Duration::days(1)).expect("window"),
-                    quorum: Amount::ZERO,
-                    threshold: Bps::new(5000).expect("bps"),
-                },
-                &Actor::Cli,
-                now,
-            )
-            .await
-            .expect("proposal");
+        let p = open_proposal(&gov, addresses[0], "bench").await;
         let timestamp = u64::try_from(now.timestamp()).expect("time");
         let domain = gov.eip712_domain().clone();
         let signed: Vec<(types::Vote, String)> = signers
@@ -119,23 +124,7 @@ fn main() {
 
         // 3. The store's share alone: the same number of votes, already
         //    verified, committed in batches of 1 000 on a second proposal.
-        let q = gov
-            .create_proposal(
-                NewProposal {
-                    title: Title::parse("bench 2").expect("title"),
-                    body: Body::parse("bench").expect("body"),
-                    author: addresses[0],
-                    choices: Choices::for_against_abstain(),
-                    method: VotingMethod::SingleChoice,
-                    window: Window::new(now - Duration::hours(1), now + Duration::days(1)).expect("window"),
-                    quorum: Amount::ZERO,
-                    threshold: Bps::new(5000).expect("bps"),
-                },
-                &Actor::Cli,
-                now,
-            )
-            .await
-            .expect("proposal");
+        let q = open_proposal(&gov, addresses[0], "bench 2").await;
         let votes: Vec<Vote> = addresses
             .iter()
             .enumerate()
