@@ -206,3 +206,17 @@ fn every_command_has_help() {
         assert!(out.contains("Usage: iodao"), "{args:?}: {out}");
     }
 }
+
+#[test]
+fn json_logs_are_one_json_object_per_line() {
+    let w = Workdir::new();
+    let out = w.cmd(&["--json-logs", "proposal", "list"]).env("RUST_LOG", "info").output().expect("run");
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).expect("utf-8");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "an info line is expected (no stake CSV)");
+    for line in lines {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
+    }
+}
