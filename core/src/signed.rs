@@ -113,9 +113,7 @@ pub fn verify<T: SolStruct>(
 ) -> Result<Verified<T>, SignedError> {
     let signature = Signature::from_str(signature.trim()).map_err(|e| SignedError::Malformed(e.to_string()))?;
     let digest = message.eip712_signing_hash(domain);
-    let recovered = Address::from(
-        signature.recover_address_from_prehash(&digest).map_err(|e| SignedError::Malformed(e.to_string()))?,
-    );
+    let recovered = recover(&signature, &digest)?;
     if recovered != claimed {
         return Err(SignedError::WrongSigner { claimed, recovered });
     }
