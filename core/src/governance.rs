@@ -13,9 +13,9 @@ use alloy_sol_types::Eip712Domain;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Actor, Address, Amount, AuditEntry, Body, Bps, Choices, ChoicesError, NewProposal, Outcome, Proposal, ProposalId,
-    ProposalIdError, ProposalState, Selection, SelectionError, Tally, TextError, Title, TransitionError, Vote,
-    VoteSource, VotingMethod, Window, WindowPosition,
+    Actor, Address, Amount, AuditEntry, Body, Bps, ChatAccount, Choices, ChoicesError, NewProposal, Outcome, Platform,
+    Proposal, ProposalId, ProposalIdError, ProposalState, Selection, SelectionError, Tally, TextError, Title,
+    TransitionError, Vote, VoteSource, VotingMethod, Window, WindowPosition,
 };
 use crate::signed::{self, SignedError};
 use crate::stake::{StakeError, StakeSource};
@@ -65,6 +65,9 @@ pub enum GovernanceError {
         /// The snapshot block.
         block: u64,
     },
+    /// A chat account that has not proven a wallet.
+    #[error("{0} is not linked to a wallet: run /link and sign the challenge first")]
+    NotLinked(ChatAccount),
     /// The author holds less power than proposing requires.
     #[error("{author} has {power} of voting power at block {block}; proposing needs at least {needed}")]
     BelowProposalThreshold {
@@ -357,6 +360,25 @@ impl Governance {
     /// replacing the voter's earlier vote. Durable when it returns `Ok`.
     pub async fn cast_vote(&self, ballot: Ballot, now: DateTime<Utc>) -> Result<CastVote, GovernanceError> {
         self.cast(ballot, None, now).await
+    }
+
+    /// Counts a vote from a chat account, for the address that account
+    /// proved it controls (a signed link challenge); an account without a
+    /// link cannot vote.
+    pub async fn cast_chat_vote(
+        &self,
+        account: &ChatAccount,
+        proposal: ProposalId,
+        choice: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CastVote, GovernanceError> {
+        let voter =
+            self.store.linked_address(account).await?.ok_or_else(|| GovernanceError::NotLinked(account.clone()))?;
+        let source = match account.platform() {
+            Platform::Discord => VoteSource::Discord,
+            Platform::Telegram => VoteSource::Telegram,
+        };
+        self.cast(Ballot { proposal, voter, choice: choice.to_owned(), source }, None, now).await
     }
 
     /// Counts a vote signed by the voter's wallet (EIP-712 `Vote`), relayed

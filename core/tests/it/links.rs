@@ -155,3 +155,22 @@ async fn relinking_replaces_and_is_logged_and_accounts_can_share_an_address() {
     assert_eq!(actions, vec!["link.made", "link.made", "link.replaced", "link.removed"]);
     assert_eq!(g.gov.verify_audit().await.unwrap(), 4);
 }
+
+#[tokio::test]
+async fn a_chat_account_votes_only_through_its_linked_address() {
+    let (signer, address) = wallet(7);
+    let g = TestGov::with_stakers([(address, iodao_core::Amount::from_iotx(250))]).await;
+    let l = links(&g);
+    let p = g.proposal().await;
+    let err = g.gov.cast_chat_vote(&discord(5), p.id, "for", t(150)).await.unwrap_err();
+    assert_eq!(err.to_string(), "discord:5 is not linked to a wallet: run /link and sign the challenge first");
+    let c = l.challenge(&discord(5), address, t(140)).await.unwrap();
+    l.verify(&c.message, &sign(&signer, &c.message), t(141)).await.unwrap();
+    let cast = g.gov.cast_chat_vote(&discord(5), p.id, "against", t(150)).await.unwrap();
+    assert_eq!((cast.vote.voter, cast.vote.source), (address, iodao_core::VoteSource::Discord));
+    assert_eq!(cast.vote.power, iodao_core::Amount::from_iotx(250));
+    l.unlink(&discord(5), t(160)).await.unwrap();
+    let err = g.gov.cast_chat_vote(&discord(5), p.id, "for", t(161)).await.unwrap_err();
+    assert!(matches!(err, iodao_core::GovernanceError::NotLinked(_)), "{err}");
+    assert_eq!(g.gov.tally(p.id).await.unwrap().1.totals()[1], iodao_core::Amount::from_iotx(250));
+}
