@@ -99,24 +99,10 @@ impl ChainHead {
         self.prev = hash;
         row
     }
-
-    /// Appends one entry after this head, inside the same transaction as the
-    /// change it records (both commit or neither does), and advances.
-    pub(super) async fn append(
-        &mut self,
-        tx: &mut Transaction<'static, Sqlite>,
-        at: DateTime<Utc>,
-        actor: &Actor,
-        action: AuditAction,
-        subject: &str,
-        detail: &serde_json::Value,
-    ) -> Result<(), StoreError> {
-        let row = self.next(at, actor, action, subject, detail);
-        insert_rows(tx, std::slice::from_ref(&row)).await
-    }
 }
 
-/// Appends one entry chained to the last one, inside `tx`.
+/// Appends one entry chained to the last one, inside the write transaction
+/// of the change it records, so both commit or neither does.
 pub(super) async fn append(
     tx: &mut Transaction<'static, Sqlite>,
     at: DateTime<Utc>,
@@ -125,7 +111,8 @@ pub(super) async fn append(
     subject: &str,
     detail: &serde_json::Value,
 ) -> Result<(), StoreError> {
-    head(tx).await?.append(tx, at, actor, action, subject, detail).await
+    let row = head(tx).await?.next(at, actor, action, subject, detail);
+    insert_rows(tx, std::slice::from_ref(&row)).await
 }
 
 type Row = (i64, i64, String, String, String, String, String, String);
