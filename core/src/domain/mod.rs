@@ -16,11 +16,12 @@ pub use address::{Address, AddressError};
 pub use amount::{Amount, AmountError, DECIMALS};
 pub use audit::{Actor, AuditAction, AuditBreak, AuditEntry, ChainVerifier, chain_hash, proposal_subject};
 pub use ballot::{Selection, SelectionError, VotingMethod};
+pub use iodao_allocator::{Bps, BpsError, Category};
 pub use proposal::{
-    Bps, BpsError, Choice, ChoiceError, Choices, ChoicesError, NewProposal, Outcome, Proposal, ProposalId,
-    ProposalIdError, ProposalState, TransitionError, Window, WindowError, WindowPosition,
+    Choice, ChoiceError, Choices, ChoicesError, NewProposal, Outcome, Proposal, ProposalId, ProposalIdError,
+    ProposalState, TransitionError, Window, WindowError, WindowPosition,
 };
-pub use recipient::{Allocation, AllocationError, Category, Recipient, RecipientId};
+pub use recipient::{Allocation, AllocationError, Recipient, RecipientId};
 pub use tally::{ChoiceRow, Tally, TallyError, TallyReport};
 pub use text::{Body, ChoiceLabel, TextError, Title};
 pub use vote::{Vote, VoteSource};

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 
 use super::text::{Body, ChoiceLabel, TextError, Title};
-use super::{Address, Amount, Tally, VotingMethod};
+use super::{Address, Amount, Bps, Tally, VotingMethod};
 
 /// A proposal's number: positive, assigned by the store.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -56,56 +56,6 @@ impl fmt::Display for ProposalId {
 impl fmt::Debug for ProposalId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ProposalId({})", self.0)
-    }
-}
-
-/// Basis points: 0 ..= 10 000 (100 %).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
-#[serde(transparent)]
-pub struct Bps(u16);
-
-/// Why a value is not a basis-point fraction.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("`{0}` is not a fraction: give a percentage from 0 to 100 (like 50 or 66.67) with at most two decimals")]
-pub struct BpsError(pub String);
-
-impl Bps {
-    /// 100 %.
-    pub const MAX: u16 = 10_000;
-
-    /// From basis points; `None` above 10 000.
-    pub const fn new(bps: u16) -> Option<Self> {
-        if bps <= Self::MAX { Some(Self(bps)) } else { None }
-    }
-
-    /// Parses a percentage with up to two decimals: "50", "66.67", "50%".
-    pub fn parse_percent(s: &str) -> Result<Self, BpsError> {
-        let t = s.trim();
-        let p = t.strip_suffix('%').unwrap_or(t).trim();
-        let (int, frac) = p.split_once('.').unwrap_or((p, ""));
-        let ok = !int.is_empty()
-            && int.len() <= 3
-            && frac.len() <= 2
-            && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
-            && !(p.contains('.') && frac.is_empty());
-        if !ok {
-            return Err(BpsError(t.to_owned()));
-        }
-        let int: u32 = int.parse().map_err(|_| BpsError(t.to_owned()))?;
-        let frac: u32 = format!("{frac:0<2}").parse().map_err(|_| BpsError(t.to_owned()))?;
-        u16::try_from(int * 100 + frac).ok().and_then(Self::new).ok_or_else(|| BpsError(t.to_owned()))
-    }
-
-    /// The basis points.
-    pub const fn get(self) -> u16 {
-        self.0
-    }
-}
-
-impl fmt::Display for Bps {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (i, r) = (self.0 / 100, self.0 % 100);
-        if r == 0 { write!(f, "{i}%") } else { write!(f, "{i}.{r:02}%") }
     }
 }
 

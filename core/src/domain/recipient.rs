@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{Address, Bps};
+use super::{Address, Bps, Category};
 
 /// A recipient's number.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
@@ -24,40 +24,6 @@ impl RecipientId {
 impl fmt::Display for RecipientId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
-    }
-}
-
-/// What kind of recipient.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Category {
-    /// A device incentive program (pays ioID-registered devices).
-    DeviceProgram,
-    /// A DePIN project.
-    DepinProject,
-    /// A dapp.
-    Dapp,
-}
-
-impl Category {
-    /// The stored name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::DeviceProgram => "device-program",
-            Self::DepinProject => "depin-project",
-            Self::Dapp => "dapp",
-        }
-    }
-
-    /// Parses a stored or typed name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::DeviceProgram, Self::DepinProject, Self::Dapp].into_iter().find(|c| c.as_str() == s.trim())
-    }
-}
-
-impl fmt::Display for Category {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

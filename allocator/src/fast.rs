@@ -1,0 +1,161 @@
+//! The closed-form solver for policies whose bounds nest (every group inside
+//! one category): progressive filling by levels.
+//!
+//! At level λ a recipient is paid `clamp(λ·w, lo, hi)` (its floor when it
+//! has no votes); a group pays at most its cap; a category at least its
+//! (attainable) minimum and at most its maximum. Each of these is a
+//! non-decreasing function of λ, so the root level that spends the budget
+//! is found by a bracketed root search, then each bound that binds gets its
+//! own level inside its subtree. That is exactly where progressive filling
+//! (raise every ratio x/w together, freeze whoever hits a bound) ends,
+//! without an LP.
+//!
+//! The recipients are laid out as three contiguous arrays ordered by
+//! category and group, so one evaluation at a level is a vectorised pass.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use crate::normal::Normal;
+
+/// Absolute tolerance on sums, in shares of the budget.
+const SUM_TOL: f64 = 1e-15;
+
+/// The smallest `μ` in `[a, b]` with `f(μ) >= target`, for a continuous
+/// non-decreasing piecewise-linear `f`: regula falsi with the Illinois
+/// correction, which is exact once the bracket sits on one linear piece.
+pub(crate) fn level_for(f: impl Fn(f64) -> f64, target: f64, a: f64, b: f64) -> f64 {
+    let (mut a, mut b) = (a, b);
+    let mut fa = f(a) - target;
+    if fa >= 0.0 {
+        return a;
+    }
+    let mut fb = f(b) - target;
+    if fb <= 0.0 {
+        return b;
+    }
+    let mut side = 0i8;
+    for _ in 0..300 {
+        let mut m = (a * fb - b * fa) / (fb - fa);
+        if !(m > a && m < b) {
+            m = a + (b - a) / 2.0;
+        }
+        let fm = f(m) - target;
+        if fm.abs() <= SUM_TOL * target.abs().max(1.0) || b - a <= f64::EPSILON * b {
+            return m;
+        }
+        if fm > 0.0 {
+            (b, fb) = (m, fm);
+            if side == -1 {
+                fa /= 2.0;
+            }
+            side = -1;
+        } else {
+            (a, fa) = (m, fm);
+            if side == 1 {
+                fb /= 2.0;
+            }
+            side = 1;
+        }
+    }
+    a + (b - a) / 2.0
+}
+
+/// A category's slots: its groups' spans, then its loose recipients.
+struct CatSpan {
+    groups: Vec<(Range<usize>, f64)>,
+    loose: Range<usize>,
+    min: f64,
+    max: f64,
+}
+
+/// The recipients in slot order, as arrays.
+pub(crate) struct Layout {
+    /// The leaf in each slot.
+    leaf: Vec<usize>,
+    w: Vec<f64>,
+    lo: Vec<f64>,
+    hi: Vec<f64>,
+    cats: Vec<CatSpan>,
+    top: f64,
+}
+
+/// Σ clamp(level·w, lo, hi) over a span (no votes: w = 0 gives lo).
+#[inline]
+fn span(w: &[f64], lo: &[f64], hi: &[f64], r: Range<usize>, level: f64) -> f64 {
+    let (w, lo, hi) = (&w[r.clone()], &lo[r.clone()], &hi[r]);
+    w.iter().zip(lo).zip(hi).map(|((&w, &lo), &hi)| (level * w).max(lo).min(hi)).sum()
+}
+
+impl Layout {
+    pub(crate) fn new(n: &Normal) -> Self {
+        let mut leaf = Vec::with_capacity(n.leaves.len());
+        let mut cats = Vec::with_capacity(n.cats.len());
+        for cat in &n.cats {
+            let mut groups = Vec::with_capacity(cat.groups.len());
+            for &g in &cat.groups {
+                let start = leaf.len();
+                leaf.extend_from_slice(&n.groups[g].members);
+                groups.push((start..leaf.len(), n.groups[g].cap));
+            }
+            let start = leaf.len();
+            leaf.extend_from_slice(&cat.loose);
+            cats.push(CatSpan { groups, loose: start..leaf.len(), min: cat.min, max: cat.max });
+        }
+        Self {
+            w: leaf.iter().map(|&i| n.leaves[i].w).collect(),
+            lo: leaf.iter().map(|&i| n.leaves[i].lo).collect(),
+            hi: leaf.iter().map(|&i| n.leaves[i].hi).collect(),
+            leaf,
+            cats,
+            top: n.top_level(),
+        }
+    }
+
+    /// Payouts as shares of the budget, one per leaf, with the `dropped`
+    /// leaves taken out.
+    pub(crate) fn solve(&self, dropped: &[bool]) -> Vec<f64> {
+        let (mut w, mut lo, mut hi) = (Cow::Borrowed(&self.w), Cow::Borrowed(&self.lo), Cow::Borrowed(&self.hi));
+        if dropped.iter().any(|&d| d) {
+            let (w, lo, hi) = (w.to_mut(), lo.to_mut(), hi.to_mut());
+            for (s, &i) in self.leaf.iter().enumerate() {
+                if dropped[i] {
+                    (w[s], lo[s], hi[s]) = (0.0, 0.0, 0.0);
+                }
+            }
+        }
+        let (w, lo, hi) = (&w[..], &lo[..], &hi[..]);
+        let top = self.top;
+        let group_value = |r: &Range<usize>, cap: f64, level: f64| span(w, lo, hi, r.clone(), level).min(cap);
+        let cat_sum = |c: &CatSpan, level: f64| {
+            c.groups.iter().map(|(r, cap)| group_value(r, *cap, level)).sum::<f64>()
+                + span(w, lo, hi, c.loose.clone(), level)
+        };
+        // A minimum its recipients cannot take is met as far as they can.
+        let cat_floor: Vec<f64> = self.cats.iter().map(|c| c.min.min(cat_sum(c, top))).collect();
+        let cat_value = |k: usize, level: f64| cat_sum(&self.cats[k], level).max(cat_floor[k]).min(self.cats[k].max);
+        let total = |level: f64| (0..self.cats.len()).map(|k| cat_value(k, level)).sum::<f64>();
+
+        let root = if total(top) <= 1.0 { top } else { level_for(total, 1.0, 0.0, top) };
+        let mut x = vec![0.0; self.leaf.len()];
+        let mut put = |r: Range<usize>, level: f64| {
+            for s in r {
+                x[self.leaf[s]] = (level * w[s]).max(lo[s]).min(hi[s]);
+            }
+        };
+        for (k, c) in self.cats.iter().enumerate() {
+            let (value, natural) = (cat_value(k, root), cat_sum(c, root));
+            let level = if value == natural { root } else { level_for(|l| cat_sum(c, l), value, 0.0, top) };
+            for (r, cap) in &c.groups {
+                let inner = if span(w, lo, hi, r.clone(), level) > *cap {
+                    level_for(|l| span(w, lo, hi, r.clone(), l), *cap, 0.0, level)
+                } else {
+                    level
+                };
+                put(r.clone(), inner);
+            }
+            put(c.loose.clone(), level);
+        }
+        x
+    }
+}

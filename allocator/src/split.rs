@@ -1,0 +1,432 @@
+//! The answer: an exact wei payout per recipient, the rule that bound it,
+//! and the budget left unallocated; and `allocate`, which produces it.
+
+use std::fmt;
+
+use alloy_primitives::U256;
+use serde::{Deserialize, Serialize};
+
+use crate::lp::LpError;
+use crate::normal::{Normal, mul_div};
+use crate::problem::{Problem, ProblemError};
+use crate::units::Category;
+use crate::{fast, lp};
+
+/// The rule that decided a recipient's payout.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Binding {
+    /// Vote-proportional at the common level: nothing bound it.
+    None,
+    /// No votes (and no floor): nothing.
+    NoVotes,
+    /// Its cap.
+    Cap,
+    /// Its floor.
+    Floor,
+    /// The smoothing band around its previous share.
+    Smoothing,
+    /// It would have got less than the minimum payout, so it gets nothing.
+    MinimumPayout,
+    /// The cap of its group.
+    GroupCap,
+    /// Its category's minimum share lifted it.
+    CategoryMin,
+    /// Its category's maximum share held it down.
+    CategoryMax,
+}
+
+impl fmt::Display for Binding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::None => "none",
+            Self::NoVotes => "no votes",
+            Self::Cap => "cap",
+            Self::Floor => "floor",
+            Self::Smoothing => "smoothing",
+            Self::MinimumPayout => "minimum payout",
+            Self::GroupCap => "group cap",
+            Self::CategoryMin => "category minimum",
+            Self::CategoryMax => "category maximum",
+        })
+    }
+}
+
+/// How the split was computed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// The closed-form progressive filling (bounds that nest).
+    ClosedForm,
+    /// The sequence of LPs (any bounds).
+    Lp,
+}
+
+/// One recipient's line of the split.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Payout {
+    /// The recipient.
+    pub id: u64,
+    /// Its category.
+    pub category: Category,
+    /// Its vote-proportional target, `budget · weight / total weight`,
+    /// rounded down.
+    #[serde(with = "crate::wei_text")]
+    pub target: U256,
+    /// What it is paid.
+    #[serde(with = "crate::wei_text")]
+    pub amount: U256,
+    /// The rule that decided `amount`.
+    pub binding: Binding,
+}
+
+/// An epoch's split of its budget.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Split {
+    /// The budget.
+    #[serde(with = "crate::wei_text")]
+    pub budget: U256,
+    /// The sum of the payouts, exactly.
+    #[serde(with = "crate::wei_text")]
+    pub spent: U256,
+    /// What no feasible allocation could spend (`budget - spent`).
+    #[serde(with = "crate::wei_text")]
+    pub unallocated: U256,
+    /// One line per candidate, by id.
+    pub payouts: Vec<Payout>,
+    /// How it was computed.
+    pub method: Method,
+}
+
+/// Why no split was produced.
+#[derive(Debug, thiserror::Error)]
+pub enum AllocError {
+    /// The problem contradicts itself.
+    #[error(transparent)]
+    Problem(#[from] ProblemError),
+    /// The LP solver failed.
+    #[error(transparent)]
+    Lp(#[from] LpError),
+    /// The closed form was asked for bounds that do not nest.
+    #[error("the closed form needs every group inside one category; use the LP")]
+    NotNested,
+}
+
+/// Tolerance for "at a bound", in shares of the budget.
+const AT: f64 = 1e-12;
+
+/// Splits the budget, by the closed form when the bounds nest, else by LPs.
+pub fn allocate(problem: &Problem) -> Result<Split, AllocError> {
+    let n = Normal::new(problem)?;
+    let method = if n.laminar { Method::ClosedForm } else { Method::Lp };
+    run(n, method)
+}
+
+/// Splits the budget by a chosen method (to cross-check them).
+pub fn allocate_with(problem: &Problem, method: Method) -> Result<Split, AllocError> {
+    let n = Normal::new(problem)?;
+    if method == Method::ClosedForm && !n.laminar {
+        return Err(AllocError::NotNested);
+    }
+    run(n, method)
+}
+
+/// The first LP of the LP method, as data: to measure other solvers on
+/// exactly the formulation this crate solves.
+pub fn first_level_lp(problem: &Problem) -> Result<lp::LevelLp, AllocError> {
+    Ok(lp::first_round(&Normal::new(problem)?))
+}
+
+fn run(n: Normal, method: Method) -> Result<Split, AllocError> {
+    let (dropped, x) = match method {
+        Method::ClosedForm => {
+            let layout = fast::Layout::new(&n);
+            with_minimum_payout(&n, &|d: &[bool]| Ok(layout.solve(d)))?
+        }
+        Method::Lp => with_minimum_payout(&n, &|d: &[bool]| {
+            let mut m = n.clone();
+            for (l, _) in m.leaves.iter_mut().zip(d).filter(|(_, d)| **d) {
+                l.drop_out();
+            }
+            lp::solve(&m)
+        })?,
+    };
+    let mut n = n;
+    for (l, _) in n.leaves.iter_mut().zip(&dropped).filter(|(_, d)| **d) {
+        l.drop_out();
+    }
+    let bindings = explain(&n, &x);
+    let amounts = to_wei(&n, &x, &bindings);
+    let payouts: Vec<Payout> = n
+        .leaves
+        .iter()
+        .zip(amounts)
+        .zip(bindings)
+        .map(|((l, amount), binding)| {
+            let target =
+                if n.total_weight.is_zero() { U256::ZERO } else { mul_div(n.budget, l.weight, n.total_weight) };
+            Payout { id: l.id, category: Category::ALL[l.cat], target, amount, binding }
+        })
+        .collect();
+    let spent = payouts.iter().fold(U256::ZERO, |a, p| a + p.amount);
+    Ok(Split { budget: n.budget, spent, unallocated: n.budget.saturating_sub(spent), payouts, method })
+}
+
+/// Applies the minimum payout: recipients that would get less are dropped,
+/// smallest first, as few as possible, and their share is spread over the
+/// rest. How many is found by a bracketed search on the count (each trial a
+/// full re-solve), interpolating on the smallest survivor's shortfall so a
+/// million recipients take a handful of trials, not twenty.
+fn with_minimum_payout(
+    n: &Normal,
+    solve: &dyn Fn(&[bool]) -> Result<Vec<f64>, LpError>,
+) -> Result<(Vec<bool>, Vec<f64>), LpError> {
+    let mut dropped = vec![false; n.leaves.len()];
+    let mut x = solve(&dropped)?;
+    let threshold = n.min_payout * (1.0 - AT);
+    if threshold <= 0.0 {
+        return Ok((dropped, x));
+    }
+    let short = |x: &[f64], i: usize| x[i] > AT && x[i] < threshold;
+    loop {
+        let mut below: Vec<usize> = (0..x.len()).filter(|&i| short(&x, i)).collect();
+        if below.is_empty() {
+            return Ok((dropped, x));
+        }
+        below.sort_by(|&a, &b| x[a].total_cmp(&x[b]).then(a.cmp(&b)));
+        let mut was_below = vec![false; x.len()];
+        for &i in &below {
+            was_below[i] = true;
+        }
+        // Dropping the k smallest: the smallest survivor's margin over the
+        // threshold (infinite when all are dropped), and whether anyone
+        // who was above it fell under (then the search starts over).
+        let trial = |k: usize| -> Result<(Vec<bool>, Vec<f64>, f64, bool), LpError> {
+            let mut d = dropped.clone();
+            for &i in &below[..k] {
+                d[i] = true;
+            }
+            let xk = solve(&d)?;
+            let margin = below[k..].iter().map(|&i| xk[i] - threshold).fold(f64::INFINITY, f64::min);
+            let others_fine = !(0..xk.len()).any(|i| !was_below[i] && short(&xk, i));
+            Ok((d, xk, margin, others_fine))
+        };
+        let (d_all, x_all, _, fine) = trial(below.len())?;
+        if !fine {
+            (dropped, x) = (d_all, x_all);
+            continue;
+        }
+        let (mut lo, mut lo_margin) = (0usize, below.iter().map(|&i| x[i] - threshold).fold(f64::INFINITY, f64::min));
+        let (mut hi, mut hi_margin) = (below.len(), None::<f64>);
+        let mut best = (d_all, x_all);
+        let mut step = 0;
+        while hi - lo > 1 {
+            let mid = match hi_margin {
+                Some(h) if step % 2 == 0 && h > lo_margin => {
+                    let f = -lo_margin / (h - lo_margin);
+                    (lo + ((hi - lo) as f64 * f).round() as usize).clamp(lo + 1, hi - 1)
+                }
+                _ => lo + (hi - lo) / 2,
+            };
+            step += 1;
+            let (d, xm, margin, fine) = trial(mid)?;
+            if fine && margin >= 0.0 {
+                (hi, hi_margin, best) = (mid, Some(margin), (d, xm));
+            } else {
+                (lo, lo_margin) = (mid, margin.min(0.0));
+            }
+        }
+        return Ok(best);
+    }
+}
+
+/// Which bounds are tight at `x`.
+struct Tight {
+    group: Vec<bool>,
+    cat_max: Vec<bool>,
+    cat_min: Vec<bool>,
+    budget: bool,
+}
+
+fn tight(n: &Normal, x: &[f64]) -> Tight {
+    let sum = |members: &[usize]| members.iter().map(|&i| x[i]).sum::<f64>();
+    Tight {
+        group: n.groups.iter().map(|g| sum(&g.members) >= g.cap - AT).collect(),
+        cat_max: n.cats.iter().map(|c| c.max_wei < n.budget && sum(&c.members) >= c.max - AT).collect(),
+        cat_min: n.cats.iter().map(|c| c.min > 0.0 && (sum(&c.members) - c.min).abs() <= AT).collect(),
+        budget: x.iter().sum::<f64>() >= 1.0 - AT,
+    }
+}
+
+/// The rule that bound each recipient, innermost first.
+fn explain(n: &Normal, x: &[f64]) -> Vec<Binding> {
+    let t = tight(n, x);
+    n.leaves
+        .iter()
+        .zip(x)
+        .map(|(l, &x)| {
+            if l.lo_rule == Binding::MinimumPayout {
+                Binding::MinimumPayout
+            } else if l.w <= 0.0 {
+                if x > AT { l.lo_rule } else { Binding::NoVotes }
+            } else if x >= l.hi - AT {
+                l.hi_rule
+            } else if l.lo > 0.0 && x <= l.lo + AT {
+                l.lo_rule
+            } else if l.group.is_some_and(|g| t.group[g]) {
+                Binding::GroupCap
+            } else if t.cat_max[l.cat] {
+                Binding::CategoryMax
+            } else if t.cat_min[l.cat] {
+                Binding::CategoryMin
+            } else {
+                Binding::None
+            }
+        })
+        .collect()
+}
+
+/// One node of the bound tree for rounding: wei it must get exactly (a
+/// tight bound, or the exact bounds of its recipients at their bounds),
+/// and the float payout of the rest, which shares what is left.
+#[derive(Clone, Copy)]
+struct Part {
+    fixed: U256,
+    free: f64,
+    /// A tight bound: the node gets exactly this, whatever is inside.
+    tight: Option<U256>,
+}
+
+impl Part {
+    fn sum(parts: &[Part]) -> Self {
+        parts.iter().fold(Part { fixed: U256::ZERO, free: 0.0, tight: None }, |a, p| match p.tight {
+            Some(t) => Part { fixed: a.fixed + t, ..a },
+            None => Part { fixed: a.fixed + p.fixed, free: a.free + p.free, tight: None },
+        })
+    }
+}
+
+/// Exact wei: each node of the bound tree (budget, category, group) whose
+/// bound is tight gets exactly that bound, each recipient at its own bound
+/// exactly its bound, and what is left of a node's amount is apportioned
+/// among the rest by largest remainder (ties to the lower id). So the
+/// payouts sum exactly to what was spent and no bound is crossed by a wei.
+fn to_wei(n: &Normal, x: &[f64], bindings: &[Binding]) -> Vec<U256> {
+    let t = tight(n, x);
+    let leaf = |i: usize| -> Part {
+        let l = &n.leaves[i];
+        let fixed = match bindings[i] {
+            Binding::MinimumPayout | Binding::NoVotes => Some(U256::ZERO),
+            _ if l.w <= 0.0 => Some(l.lo_wei),
+            _ if x[i] >= l.hi - AT => Some(l.hi_wei),
+            // Including a payout of (nearly) nothing: rounding leftovers
+            // must not hand it a few wei under the minimum payout.
+            _ if x[i] <= l.lo + AT => Some(l.lo_wei),
+            _ => None,
+        };
+        match fixed {
+            Some(f) => Part { fixed: f, free: 0.0, tight: None },
+            None => Part { fixed: U256::ZERO, free: x[i], tight: None },
+        }
+    };
+    let leaves = |members: &[usize]| -> Vec<Part> { members.iter().map(|&i| leaf(i)).collect() };
+    let group = |g: usize| -> (Part, Vec<Part>) {
+        let inner = leaves(&n.groups[g].members);
+        let tight = t.group[g].then_some(n.groups[g].cap_wei);
+        (Part { tight, ..Part::sum(&inner) }, inner)
+    };
+    // Category: its groups' parts then its loose recipients' parts.
+    let category = |c: usize| -> (Part, Vec<(Part, Vec<Part>)>, Vec<Part>) {
+        let cat = &n.cats[c];
+        let groups: Vec<(Part, Vec<Part>)> = cat.groups.iter().map(|&g| group(g)).collect();
+        let loose = leaves(&cat.loose);
+        let all: Vec<Part> = groups.iter().map(|g| g.0).chain(loose.iter().copied()).collect();
+        let tight = if t.cat_max[c] {
+            Some(cat.max_wei)
+        } else if t.cat_min[c] {
+            Some(cat.min_wei)
+        } else {
+            None
+        };
+        (Part { tight, ..Part::sum(&all) }, groups, loose)
+    };
+    let cats: Vec<_> = (0..n.cats.len()).map(category).collect();
+    let top: Vec<Part> = cats.iter().map(|c| c.0).collect();
+    let whole = Part::sum(&top);
+    let root = if t.budget { n.budget } else { (whole.fixed + scale(whole.free, n.budget)).min(n.budget) };
+
+    let mut out = vec![U256::ZERO; n.leaves.len()];
+    for (c, cat_total) in apportion(root, &top).into_iter().enumerate() {
+        let (_, groups, loose) = &cats[c];
+        let parts: Vec<Part> = groups.iter().map(|g| g.0).chain(loose.iter().copied()).collect();
+        let amounts = apportion(cat_total, &parts);
+        let (group_amounts, loose_amounts) = amounts.split_at(groups.len());
+        for ((&g, (_, inner)), &total) in n.cats[c].groups.iter().zip(groups).zip(group_amounts) {
+            for (&i, a) in n.groups[g].members.iter().zip(apportion(total, inner)) {
+                out[i] = a;
+            }
+        }
+        for (&i, &a) in n.cats[c].loose.iter().zip(loose_amounts) {
+            out[i] = a;
+        }
+    }
+    out
+}
+
+/// `share · budget`, rounded down.
+fn scale(share: f64, budget: U256) -> U256 {
+    let k = U256::from((share.clamp(0.0, 1.0) * 2f64.powi(52)).round() as u64);
+    mul_div(budget, k, U256::from(1u64 << 52))
+}
+
+/// Splits `total` among parts: a tight part gets its bound, every other
+/// part its fixed wei plus a share of what is left in proportion to its
+/// free payout, by largest remainder (ties to the earlier part). If nothing
+/// is free, what is left stays unspent; if the fixed parts exceed `total`
+/// (a tight parent whose bound its rounding children overshoot), they are
+/// cut in proportion so the sum never does.
+fn apportion(total: U256, parts: &[Part]) -> Vec<U256> {
+    let base = |p: &Part| p.tight.unwrap_or(p.fixed);
+    let fixed: U256 = parts.iter().fold(U256::ZERO, |a, p| a + base(p));
+    if fixed > total {
+        let cut: Vec<Part> =
+            parts.iter().map(|p| Part { fixed: U256::ZERO, free: f64::from(base(p)), tight: None }).collect();
+        return apportion(total, &cut);
+    }
+    let rest = total - fixed;
+    let free = |p: &Part| if p.tight.is_some() { 0.0 } else { p.free.max(0.0) };
+    let top = parts.iter().map(free).fold(0.0, f64::max);
+    let mut out: Vec<U256> = parts.iter().map(base).collect();
+    if top <= 0.0 || rest.is_zero() {
+        return out;
+    }
+    // Integer weights of 52 bits: exact arithmetic from here. rest·k/K is
+    // q·k + r·k/K with q, r = rest divmod K, and r·k < 2^128.
+    let weights: Vec<u64> = parts.iter().map(|p| (free(p) / top * 2f64.powi(52)).round() as u64).collect();
+    let sum: u128 = weights.iter().map(|&k| u128::from(k)).sum();
+    let sum_wide = U256::from(sum);
+    let (q, r) = (rest / sum_wide, (rest % sum_wide).to::<u128>());
+    let mut given = U256::ZERO;
+    let mut remainders: Vec<(u128, usize)> = Vec::with_capacity(parts.len());
+    for (j, &k) in weights.iter().enumerate() {
+        if k == 0 {
+            continue;
+        }
+        let rk = r * u128::from(k);
+        let share = q * U256::from(k) + U256::from(rk / sum);
+        out[j] += share;
+        given += share;
+        remainders.push((rk % sum, j));
+    }
+    let left = (rest - given).to::<usize>();
+    if left > 0 {
+        let order = |a: &(u128, usize), b: &(u128, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        if left < remainders.len() {
+            remainders.select_nth_unstable_by(left - 1, order);
+        }
+        for &(_, j) in remainders.iter().take(left) {
+            out[j] += U256::from(1u8);
+        }
+    }
+    out
+}
