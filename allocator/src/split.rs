@@ -172,15 +172,15 @@ fn run(n: Normal, method: Method) -> Result<Split, AllocError> {
     Ok(Split { budget: n.budget, spent, unallocated: n.budget.saturating_sub(spent), payouts, method })
 }
 
+/// Payouts as shares, one per leaf, with the flagged leaves dropped.
+type Solver<'a> = dyn Fn(&[bool]) -> Result<Vec<f64>, LpError> + 'a;
+
 /// Applies the minimum payout: recipients that would get less are dropped,
 /// smallest first, as few as possible, and their share is spread over the
 /// rest. How many is found by a bracketed search on the count (each trial a
 /// full re-solve), interpolating on the smallest survivor's shortfall so a
 /// million recipients take a handful of trials, not twenty.
-fn with_minimum_payout(
-    n: &Normal,
-    solve: &dyn Fn(&[bool]) -> Result<Vec<f64>, LpError>,
-) -> Result<(Vec<bool>, Vec<f64>), LpError> {
+fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec<f64>), LpError> {
     let mut dropped = vec![false; n.leaves.len()];
     let mut x = solve(&dropped)?;
     let threshold = n.min_payout * (1.0 - AT);
@@ -216,24 +216,44 @@ fn with_minimum_payout(
             (dropped, x) = (d_all, x_all);
             continue;
         }
+        // The shortfall shrinks as more are dropped, steeply near the
+        // answer. Until a count succeeds, extrapolate (secant) from the
+        // last two failures; then regula falsi with the Illinois
+        // correction; and bisect whenever two steps have not halved the
+        // bracket.
         let (mut lo, mut lo_margin) = (0usize, below.iter().map(|&i| x[i] - threshold).fold(f64::INFINITY, f64::min));
         let (mut hi, mut hi_margin) = (below.len(), None::<f64>);
+        let mut prev_fail: Option<(usize, f64)> = None;
         let mut best = (d_all, x_all);
-        let mut step = 0;
+        let (mut side, mut widths) = (0i8, [usize::MAX; 2]);
         while hi - lo > 1 {
-            let mid = match hi_margin {
-                Some(h) if step % 2 == 0 && h > lo_margin => {
-                    let f = -lo_margin / (h - lo_margin);
-                    (lo + ((hi - lo) as f64 * f).round() as usize).clamp(lo + 1, hi - 1)
+            let halving = hi - lo <= widths[1] / 2;
+            let guess = match (hi_margin, prev_fail) {
+                (Some(h), _) if h > lo_margin => Some(lo as f64 + (hi - lo) as f64 * (-lo_margin / (h - lo_margin))),
+                (None, Some((k0, m0))) if lo_margin > m0 => {
+                    Some(lo as f64 + (lo - k0) as f64 * (-lo_margin / (lo_margin - m0)))
                 }
+                _ => None,
+            };
+            let mid = match guess {
+                Some(g) if halving && g.is_finite() => (g.round().max(0.0) as usize).clamp(lo + 1, hi - 1),
                 _ => lo + (hi - lo) / 2,
             };
-            step += 1;
+            widths = [hi - lo, widths[0]];
             let (d, xm, margin, fine) = trial(mid)?;
             if fine && margin >= 0.0 {
                 (hi, hi_margin, best) = (mid, Some(margin), (d, xm));
+                if side == -1 {
+                    lo_margin /= 2.0;
+                }
+                side = -1;
             } else {
+                prev_fail = Some((lo, lo_margin));
                 (lo, lo_margin) = (mid, margin.min(0.0));
+                if side == 1 {
+                    hi_margin = hi_margin.map(|h| h / 2.0);
+                }
+                side = 1;
             }
         }
         return Ok(best);
@@ -330,15 +350,16 @@ fn to_wei(n: &Normal, x: &[f64], bindings: &[Binding]) -> Vec<U256> {
         }
     };
     let leaves = |members: &[usize]| -> Vec<Part> { members.iter().map(|&i| leaf(i)).collect() };
-    let group = |g: usize| -> (Part, Vec<Part>) {
+    type Group = (Part, Vec<Part>);
+    let group = |g: usize| -> Group {
         let inner = leaves(&n.groups[g].members);
         let tight = t.group[g].then_some(n.groups[g].cap_wei);
         (Part { tight, ..Part::sum(&inner) }, inner)
     };
     // Category: its groups' parts then its loose recipients' parts.
-    let category = |c: usize| -> (Part, Vec<(Part, Vec<Part>)>, Vec<Part>) {
+    let category = |c: usize| -> (Part, Vec<Group>, Vec<Part>) {
         let cat = &n.cats[c];
-        let groups: Vec<(Part, Vec<Part>)> = cat.groups.iter().map(|&g| group(g)).collect();
+        let groups: Vec<Group> = cat.groups.iter().map(|&g| group(g)).collect();
         let loose = leaves(&cat.loose);
         let all: Vec<Part> = groups.iter().map(|g| g.0).chain(loose.iter().copied()).collect();
         let tight = if t.cat_max[c] {
