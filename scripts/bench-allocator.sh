@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=target/bench-venv
+venv="$PWD/target/bench-venv"
 if ! "$venv/bin/python" -c 'import scipy' 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet -r allocator/benches/requirements.txt

@@ -102,7 +102,13 @@ fn sizes() -> Vec<usize> {
 fn scipy_seconds(path: &std::path::Path) -> Option<f64> {
     let python = std::env::var("IODAO_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peer_highs.py");
-    let out = Command::new(python).arg(script).arg(path).output().ok()?;
+    let out = match Command::new(&python).arg(script).arg(path).output() {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("scipy peer: cannot run {python}: {e}");
+            return None;
+        }
+    };
     if !out.status.success() {
         eprintln!("scipy peer: {}", String::from_utf8_lossy(&out.stderr).trim());
         return None;
