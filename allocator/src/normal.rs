@@ -101,13 +101,30 @@ pub(crate) fn ratio(a: U256, b: U256) -> f64 {
 /// The top 64 bits, scaled: within 2^-63 relative, deterministic, and
 /// several times faster than a correctly rounded conversion (this runs a
 /// few times per recipient).
-fn to_f64(x: U256) -> f64 {
+pub(crate) fn to_f64(x: U256) -> f64 {
     let bits = x.bit_len();
     if bits <= 64 {
         return x.as_limbs()[0] as f64;
     }
     let shift = bits - 64;
     (x >> shift).as_limbs()[0] as f64 * 2f64.powi(shift as i32)
+}
+
+/// `a * b / c` rounded down, and the remainder (c > 0, k <= c so both fit).
+pub(crate) fn mul_div_rem(a: U256, b: U256, c: U256) -> (U256, U256) {
+    if let (Ok(a), Ok(b), Ok(c)) = (u128::try_from(a), u128::try_from(b), u128::try_from(c))
+        && let Some(ab) = a.checked_mul(b)
+    {
+        return (U256::from(ab / c), U256::from(ab % c));
+    }
+    match a.checked_mul(b) {
+        Some(ab) => (ab / c, ab % c),
+        None => {
+            let ab = U512::from(a) * U512::from(b);
+            let c = U512::from(c);
+            (U256::saturating_from(ab / c), U256::saturating_from(ab % c))
+        }
+    }
 }
 
 /// `a * b / c`, rounded down, without overflow (c > 0; the result fits when

@@ -7,7 +7,7 @@ use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
 
 use crate::lp::LpError;
-use crate::normal::{Normal, mul_div};
+use crate::normal::{Normal, mul_div, mul_div_rem, to_f64};
 use crate::problem::{Problem, ProblemError};
 use crate::units::Category;
 use crate::{fast, lp};
@@ -307,21 +307,33 @@ fn explain(n: &Normal, x: &[f64]) -> Vec<Binding> {
 }
 
 /// One node of the bound tree for rounding: wei it must get exactly (a
-/// tight bound, or the exact bounds of its recipients at their bounds),
-/// and the float payout of the rest, which shares what is left.
+/// tight bound, or the exact bounds of its recipients at their bounds), and
+/// the exact vote weight of the rest, which shares what is left. Every
+/// recipient not at a bound of its own sits at the level of its nearest
+/// tight ancestor, so within a node the rest is shared in proportion to
+/// the exact weights: vote-proportional payouts are exact, not merely close.
 #[derive(Clone, Copy)]
 struct Part {
     fixed: U256,
+    weight: U256,
+    /// The float payout of the rest (only for a root no bound holds).
     free: f64,
     /// A tight bound: the node gets exactly this, whatever is inside.
     tight: Option<U256>,
 }
 
 impl Part {
+    const EMPTY: Self = Self { fixed: U256::ZERO, weight: U256::ZERO, free: 0.0, tight: None };
+
     fn sum(parts: &[Part]) -> Self {
-        parts.iter().fold(Part { fixed: U256::ZERO, free: 0.0, tight: None }, |a, p| match p.tight {
+        parts.iter().fold(Self::EMPTY, |a, p| match p.tight {
             Some(t) => Part { fixed: a.fixed + t, ..a },
-            None => Part { fixed: a.fixed + p.fixed, free: a.free + p.free, tight: None },
+            None => Part {
+                fixed: a.fixed + p.fixed,
+                weight: a.weight.saturating_add(p.weight),
+                free: a.free + p.free,
+                tight: None,
+            },
         })
     }
 }
@@ -329,8 +341,9 @@ impl Part {
 /// Exact wei: each node of the bound tree (budget, category, group) whose
 /// bound is tight gets exactly that bound, each recipient at its own bound
 /// exactly its bound, and what is left of a node's amount is apportioned
-/// among the rest by largest remainder (ties to the lower id). So the
-/// payouts sum exactly to what was spent and no bound is crossed by a wei.
+/// among the rest by exact weight, largest remainder first (ties to the
+/// lower id). So the payouts sum exactly to what was spent, no bound is
+/// crossed by a wei, and unbound recipients are paid in exact proportion.
 fn to_wei(n: &Normal, x: &[f64], bindings: &[Binding]) -> Vec<U256> {
     let t = tight(n, x);
     let leaf = |i: usize| -> Part {
@@ -342,11 +355,14 @@ fn to_wei(n: &Normal, x: &[f64], bindings: &[Binding]) -> Vec<U256> {
             // Including a payout of (nearly) nothing: rounding leftovers
             // must not hand it a few wei under the minimum payout.
             _ if x[i] <= l.lo + AT => Some(l.lo_wei),
+            // A group across categories is no node of this tree: its
+            // members keep their own level, rounded down.
+            Binding::GroupCap if !n.laminar => Some(scale(x[i], n.budget)),
             _ => None,
         };
         match fixed {
-            Some(f) => Part { fixed: f, free: 0.0, tight: None },
-            None => Part { fixed: U256::ZERO, free: x[i], tight: None },
+            Some(f) => Part { fixed: f, ..Part::EMPTY },
+            None => Part { weight: l.weight, free: x[i], ..Part::EMPTY },
         }
     };
     let leaves = |members: &[usize]| -> Vec<Part> { members.iter().map(|&i| leaf(i)).collect() };
@@ -402,46 +418,53 @@ fn scale(share: f64, budget: U256) -> U256 {
 
 /// Splits `total` among parts: a tight part gets its bound, every other
 /// part its fixed wei plus a share of what is left in proportion to its
-/// free payout, by largest remainder (ties to the earlier part). If nothing
-/// is free, what is left stays unspent; if the fixed parts exceed `total`
-/// (a tight parent whose bound its rounding children overshoot), they are
-/// cut in proportion so the sum never does.
+/// exact weight, by largest remainder (ties to the earlier part). If no
+/// part has weight, what is left stays unspent; if the fixed parts exceed
+/// `total` (a tight parent whose children's exact bounds overshoot its own
+/// rounding), they are cut in proportion so the sum never does.
 fn apportion(total: U256, parts: &[Part]) -> Vec<U256> {
     let base = |p: &Part| p.tight.unwrap_or(p.fixed);
     let fixed: U256 = parts.iter().fold(U256::ZERO, |a, p| a + base(p));
     if fixed > total {
-        let cut: Vec<Part> =
-            parts.iter().map(|p| Part { fixed: U256::ZERO, free: f64::from(base(p)), tight: None }).collect();
+        let cut: Vec<Part> = parts.iter().map(|p| Part { weight: base(p), ..Part::EMPTY }).collect();
         return apportion(total, &cut);
     }
     let rest = total - fixed;
-    let free = |p: &Part| if p.tight.is_some() { 0.0 } else { p.free.max(0.0) };
-    let top = parts.iter().map(free).fold(0.0, f64::max);
+    let open: Vec<usize> =
+        (0..parts.len()).filter(|&j| parts[j].tight.is_none() && !parts[j].weight.is_zero()).collect();
+    // The open parts should sit at one level (payout per weight); if the
+    // solver's rounding hid a bound, they do not, and their float payouts
+    // are the better guide: 52-bit integer weights from those.
+    let ratios = open.iter().map(|&j| parts[j].free / to_f64(parts[j].weight));
+    let (lo, hi) = ratios.fold((f64::INFINITY, 0.0f64), |(lo, hi), r| (lo.min(r), hi.max(r)));
+    let one_level = open.is_empty() || hi <= lo * (1.0 + 1e-7);
+    let top = open.iter().map(|&j| parts[j].free).fold(0.0, f64::max);
+    let weight = |p: &Part| match (p.tight, one_level) {
+        (Some(_), _) => U256::ZERO,
+        (None, true) => p.weight,
+        (None, false) if top > 0.0 => U256::from((p.free.max(0.0) / top * 2f64.powi(52)).round() as u64),
+        (None, false) => U256::ZERO,
+    };
+    let sum = parts.iter().fold(U256::ZERO, |a, p| a.saturating_add(weight(p)));
     let mut out: Vec<U256> = parts.iter().map(base).collect();
-    if top <= 0.0 || rest.is_zero() {
+    if sum.is_zero() || rest.is_zero() {
         return out;
     }
-    // Integer weights of 52 bits: exact arithmetic from here. rest·k/K is
-    // q·k + r·k/K with q, r = rest divmod K, and r·k < 2^128.
-    let weights: Vec<u64> = parts.iter().map(|p| (free(p) / top * 2f64.powi(52)).round() as u64).collect();
-    let sum: u128 = weights.iter().map(|&k| u128::from(k)).sum();
-    let sum_wide = U256::from(sum);
-    let (q, r) = (rest / sum_wide, (rest % sum_wide).to::<u128>());
     let mut given = U256::ZERO;
-    let mut remainders: Vec<(u128, usize)> = Vec::with_capacity(parts.len());
-    for (j, &k) in weights.iter().enumerate() {
-        if k == 0 {
+    let mut remainders: Vec<(U256, usize)> = Vec::with_capacity(parts.len());
+    for (j, p) in parts.iter().enumerate() {
+        let k = weight(p);
+        if k.is_zero() {
             continue;
         }
-        let rk = r * u128::from(k);
-        let share = q * U256::from(k) + U256::from(rk / sum);
+        let (share, rem) = mul_div_rem(rest, k, sum);
         out[j] += share;
         given += share;
-        remainders.push((rk % sum, j));
+        remainders.push((rem, j));
     }
     let left = (rest - given).to::<usize>();
     if left > 0 {
-        let order = |a: &(u128, usize), b: &(u128, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+        let order = |a: &(U256, usize), b: &(U256, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
         if left < remainders.len() {
             remainders.select_nth_unstable_by(left - 1, order);
         }

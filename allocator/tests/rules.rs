@@ -338,3 +338,10 @@ fn smoothing_yields_to_a_group_cap_that_shrank() {
     assert_eq!(lines(&s)[..2], [(1, 100, Binding::GroupCap), (2, 100, Binding::GroupCap)]);
     assert_eq!(s.payouts[2].amount, wei(800));
 }
+
+#[test]
+fn unbound_payouts_are_exactly_proportional_at_any_scale() {
+    let iotx = |n: u128| n * 10u128.pow(18);
+    let s = solved(&problem(iotx(1700), vec![dapp(1, iotx(70)), dapp(2, iotx(100))], Policy::default()));
+    assert_eq!(lines(&s), [(1, iotx(700), Binding::None), (2, iotx(1000), Binding::None)]);
+}

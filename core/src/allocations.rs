@@ -78,15 +78,43 @@ impl Allocations {
     /// `⌊power_at(voter, block) × bps / 10 000⌋`, in wei. Voters' power is
     /// read at the epoch's snapshot block, never "now".
     pub async fn weights_at(&self, block: u64) -> Result<BTreeMap<RecipientId, Amount>, AllocationsError> {
-        let mut weights: BTreeMap<RecipientId, Amount> = BTreeMap::new();
+        weights(&self.votes_at(block).await?).ok_or(AllocationsError::Overflow)
+    }
+
+    /// Every standing allocation with its voter's power at `block`. A power
+    /// that fails to load fails the whole call: no allocation is ever
+    /// counted with a power that was not read.
+    pub async fn votes_at(&self, block: u64) -> Result<Vec<StakedAllocation>, AllocationsError> {
+        let mut out = Vec::new();
         for (voter, allocation) in self.store.allocations().await? {
             let power = self.stake.power_at(voter, block).await?;
-            for (recipient, bps) in allocation.entries() {
-                let share = U512::from(power.wei()) * U512::from(*bps) / U512::from(Bps::MAX);
-                let w = weights.entry(*recipient).or_default();
-                *w = w.checked_add(Amount::from_wei(U256::from(share))).ok_or(AllocationsError::Overflow)?;
-            }
+            out.push(StakedAllocation { voter, power, allocation });
         }
-        Ok(weights)
+        Ok(out)
     }
+}
+
+/// A voter's standing allocation and their power at a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StakedAllocation {
+    /// The voter.
+    pub voter: Address,
+    /// Their power at the snapshot.
+    pub power: Amount,
+    /// Their split across recipients.
+    pub allocation: Allocation,
+}
+
+/// Each recipient's weight: the sum over voters of power × bps / 10 000,
+/// rounded down per voter. `None` if it overflows 256 bits.
+pub fn weights(votes: &[StakedAllocation]) -> Option<BTreeMap<RecipientId, Amount>> {
+    let mut weights: BTreeMap<RecipientId, Amount> = BTreeMap::new();
+    for v in votes {
+        for (recipient, bps) in v.allocation.entries() {
+            let share = U512::from(v.power.wei()) * U512::from(*bps) / U512::from(Bps::MAX);
+            let w = weights.entry(*recipient).or_default();
+            *w = w.checked_add(Amount::from_wei(U256::saturating_from(share)))?;
+        }
+    }
+    Some(weights)
 }

@@ -8,6 +8,7 @@
 
 pub mod allocations;
 pub mod domain;
+pub mod epochs;
 pub mod governance;
 pub mod links;
 pub mod signed;
@@ -15,10 +16,11 @@ pub mod stake;
 pub mod store;
 mod writer;
 
-pub use allocations::{Allocations, AllocationsError};
+pub use allocations::{Allocations, AllocationsError, StakedAllocation};
 pub use domain::*;
+pub use epochs::{Bundle, EpochError, EpochSettings, Epochs, Ran, RecipientBounds, VerifyError};
 pub use governance::{Ballot, CastVote, Governance, GovernanceError, ProposalRules, Step};
 pub use links::{Challenge, LinkError, LinkSettings, Linked, Links};
 pub use signed::SignedError;
 pub use stake::{CsvStakeSource, StakeError, StakeSource};
-pub use store::{AuditError, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};
+pub use store::{AuditError, EpochRow, PayoutRow, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};

@@ -58,6 +58,8 @@ pub enum AuditAction {
     RecipientAdded,
     /// A voter set (or withdrew) their allocation across recipients.
     AllocationSet,
+    /// An epoch's budget was split and its payouts stored.
+    EpochAllocated,
 }
 
 impl AuditAction {
@@ -76,6 +78,7 @@ impl AuditAction {
             Self::LinkRemoved => "link.removed",
             Self::RecipientAdded => "recipient.added",
             Self::AllocationSet => "allocation.set",
+            Self::EpochAllocated => "epoch.allocated",
         }
     }
 }

@@ -9,6 +9,7 @@
 
 mod allocations;
 mod audit;
+mod epochs;
 mod links;
 mod proposals;
 mod votes;
@@ -22,6 +23,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use allocations::RecipientError;
 pub use audit::AuditError;
+pub use epochs::{EpochRow, NewEpoch, PayoutRow};
 pub use links::{Consumed, StoredChallenge};
 pub use proposals::{ProposalQuery, TransitionFailed};
 pub use votes::RecordedVote;

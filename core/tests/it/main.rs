@@ -2,6 +2,7 @@
 
 mod allocations;
 mod audit;
+mod epochs;
 mod helpers;
 mod lifecycle;
 mod links;

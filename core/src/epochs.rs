@@ -1,0 +1,413 @@
+//! Epochs: one allocation round each. An epoch reads every standing
+//! allocation vote with its voter's power at one snapshot block, turns them
+//! into recipient weights, splits the budget with the allocator under the
+//! DAO's policy, and stores the payouts with a *bundle*: the published
+//! inputs and the result, from which anyone can recompute the split to the
+//! wei ([`verify`]).
+//!
+//! One epoch per scheduled slot: running a slot twice stores nothing the
+//! second time. Execution on-chain (the chain crate) starts from the stored
+//! payouts.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use alloy_primitives::{U256, keccak256};
+use chrono::{DateTime, Utc};
+use iodao_allocator::{AllocError, Candidate, Limit, Policy, Problem, Split, allocate};
+use serde::{Deserialize, Serialize};
+
+use crate::allocations::{Allocations, AllocationsError, StakedAllocation, weights};
+use crate::domain::{Address, Allocation, Amount, Bps, Category, RecipientId};
+use crate::stake::{StakeError, StakeSource};
+use crate::store::{EpochRow, NewEpoch, PayoutRow, Store, StoreError};
+
+/// A recipient's own bounds, from the DAO's configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecipientBounds {
+    /// Its cap.
+    pub cap: Option<Limit>,
+    /// Its floor.
+    pub floor: Option<Limit>,
+    /// The group whose cap it shares.
+    pub group: Option<String>,
+}
+
+/// What every epoch splits, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EpochSettings {
+    /// The budget of each epoch.
+    pub budget: Amount,
+    /// The policy.
+    pub policy: Policy,
+    /// Per-recipient bounds, by recipient name.
+    pub recipients: BTreeMap<String, RecipientBounds>,
+}
+
+/// Parses a bound as people write it: a percentage of the budget (`"5%"`,
+/// `"2.5%"`) or an amount of IOTX (`"1500"`, `"0.5"`).
+pub fn parse_limit(s: &str) -> Result<Limit, String> {
+    let t = s.trim();
+    if t.ends_with('%') {
+        Bps::parse_percent(t).map(Limit::Share).map_err(|e| e.to_string())
+    } else {
+        Amount::parse_iotx(t)
+            .map(|a| Limit::Wei(a.wei()))
+            .map_err(|e| format!("`{t}` is neither a percentage (like 5%) nor an amount of IOTX: {e}"))
+    }
+}
+
+/// A recipient as published in a bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleRecipient {
+    /// Its id.
+    pub id: u64,
+    /// Its name.
+    pub name: String,
+    /// Its category.
+    pub category: Category,
+    /// Where it is paid (0x form).
+    pub payout: String,
+}
+
+/// A voter's standing allocation as published in a bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleVote {
+    /// The voter (0x form).
+    pub voter: String,
+    /// Their power at the snapshot block, in wei.
+    #[serde(with = "iodao_allocator::wei_text")]
+    pub power: U256,
+    /// (recipient id, basis points).
+    pub entries: Vec<(u64, u16)>,
+}
+
+/// Everything needed to recompute an epoch, and its result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bundle {
+    /// The bundle format.
+    pub format: u32,
+    /// The epoch's number.
+    pub epoch: u64,
+    /// The scheduled slot it ran for.
+    pub slot: DateTime<Utc>,
+    /// The block every voter's power was read at.
+    pub snapshot_block: u64,
+    /// The active recipients.
+    pub recipients: Vec<BundleRecipient>,
+    /// Every standing allocation with its voter's power.
+    pub votes: Vec<BundleVote>,
+    /// The allocator's input (weights computed from `votes`).
+    pub problem: Problem,
+    /// The allocator's output.
+    pub split: Split,
+    /// keccak256 of this bundle's JSON with this field empty, 0x-hex.
+    pub digest: String,
+}
+
+impl Bundle {
+    const FORMAT: u32 = 1;
+
+    /// The digest of everything but the digest.
+    pub fn compute_digest(&self) -> String {
+        let mut b = self.clone();
+        b.digest = String::new();
+        let json = serde_json::to_vec(&b).unwrap_or_default();
+        keccak256(json).to_string()
+    }
+
+    /// (recipient id, payout address, amount) for every non-zero payout.
+    pub fn payouts(&self) -> Vec<(u64, String, U256)> {
+        let address: BTreeMap<u64, &str> = self.recipients.iter().map(|r| (r.id, r.payout.as_str())).collect();
+        self.split
+            .payouts
+            .iter()
+            .filter(|p| !p.amount.is_zero())
+            .map(|p| (p.id, address.get(&p.id).copied().unwrap_or_default().to_owned(), p.amount))
+            .collect()
+    }
+}
+
+/// Why a bundle does not verify. Each names the first thing that differs.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum VerifyError {
+    /// The bundle was changed after it was digested.
+    #[error("the digest does not match the contents: recorded {recorded}, computed {computed}")]
+    Digest {
+        /// In the bundle.
+        recorded: String,
+        /// Recomputed.
+        computed: String,
+    },
+    /// A vote names something malformed.
+    #[error("vote by {0} is malformed: {1}")]
+    BadVote(String, String),
+    /// A recipient's weight does not follow from the votes.
+    #[error("recipient {id}: weight {recorded} in the problem, but the votes give {computed}")]
+    Weight {
+        /// The recipient.
+        id: u64,
+        /// In the problem.
+        recorded: String,
+        /// From the votes.
+        computed: String,
+    },
+    /// The candidates are not the published recipients.
+    #[error("the problem's candidates are not the published recipients")]
+    Candidates,
+    /// Re-solving gives a different split.
+    #[error("re-solving the problem gives a different split: {0}")]
+    Split(String),
+    /// The problem does not solve at all.
+    #[error("the problem does not solve: {0}")]
+    Solve(String),
+}
+
+/// Recomputes an epoch from its bundle: the digest, every recipient's weight
+/// from the published votes, and the split to the wei.
+pub fn verify(bundle: &Bundle) -> Result<(), VerifyError> {
+    let computed = bundle.compute_digest();
+    if computed != bundle.digest {
+        return Err(VerifyError::Digest { recorded: bundle.digest.clone(), computed });
+    }
+    let mut votes = Vec::with_capacity(bundle.votes.len());
+    for v in &bundle.votes {
+        let voter = Address::parse(&v.voter).map_err(|e| VerifyError::BadVote(v.voter.clone(), e.to_string()))?;
+        let entries = v
+            .entries
+            .iter()
+            .map(|&(id, bps)| Ok((RecipientId::from_store(i64::try_from(id)?), bps)))
+            .collect::<Result<Vec<_>, std::num::TryFromIntError>>()
+            .map_err(|e| VerifyError::BadVote(v.voter.clone(), e.to_string()))?;
+        votes.push(StakedAllocation {
+            voter,
+            power: Amount::from_wei(v.power),
+            allocation: Allocation::from_stored(entries),
+        });
+    }
+    let computed = weights(&votes).ok_or(VerifyError::Split("the weights overflow".into()))?;
+    let ids: Vec<u64> = bundle.recipients.iter().map(|r| r.id).collect();
+    let mut candidate_ids: Vec<u64> = bundle.problem.candidates.iter().map(|c| c.id).collect();
+    candidate_ids.sort_unstable();
+    if candidate_ids != ids {
+        return Err(VerifyError::Candidates);
+    }
+    for c in &bundle.problem.candidates {
+        let from_votes = i64::try_from(c.id)
+            .ok()
+            .and_then(|id| computed.get(&RecipientId::from_store(id)))
+            .map_or(U256::ZERO, Amount::wei);
+        if from_votes != c.weight {
+            return Err(VerifyError::Weight {
+                id: c.id,
+                recorded: c.weight.to_string(),
+                computed: from_votes.to_string(),
+            });
+        }
+    }
+    let split = allocate(&bundle.problem).map_err(|e| VerifyError::Solve(e.to_string()))?;
+    if split != bundle.split {
+        let first = split
+            .payouts
+            .iter()
+            .zip(&bundle.split.payouts)
+            .find(|(a, b)| a != b)
+            .map(|(a, b)| format!("recipient {}: {} recomputed, {} recorded", a.id, a.amount, b.amount))
+            .unwrap_or_else(|| "the totals or the method differ".into());
+        return Err(VerifyError::Split(first));
+    }
+    Ok(())
+}
+
+/// Why an epoch could not be planned or run. Nothing was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum EpochError {
+    /// Votes or power could not be read.
+    #[error(transparent)]
+    Allocations(#[from] AllocationsError),
+    /// The current block could not be read.
+    #[error(transparent)]
+    Stake(#[from] StakeError),
+    /// The policy contradicts itself or the solver failed.
+    #[error("the allocation failed: {0}")]
+    Allocate(#[from] AllocError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored bundle does not parse.
+    #[error("epoch {0}'s stored bundle is corrupt: {1}")]
+    CorruptBundle(u64, String),
+}
+
+/// What `run` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ran {
+    /// A new epoch.
+    New(EpochRow),
+    /// The slot had its epoch already; nothing was stored.
+    Existing(EpochRow),
+}
+
+/// The epoch service.
+#[derive(Clone)]
+pub struct Epochs {
+    store: Store,
+    stake: Arc<dyn StakeSource>,
+    allocations: Allocations,
+    settings: Arc<EpochSettings>,
+}
+
+impl Epochs {
+    /// Over a store, a stake source and the DAO's settings.
+    pub fn new(store: Store, stake: Arc<dyn StakeSource>, settings: EpochSettings) -> Self {
+        let allocations = Allocations::new(store.clone(), stake.clone());
+        Self { store, stake, allocations, settings: Arc::new(settings) }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &EpochSettings {
+        &self.settings
+    }
+
+    /// The bundle the next epoch would have if run for `slot` now: nothing
+    /// is stored (the dry run).
+    pub async fn plan(&self, slot: DateTime<Utc>) -> Result<Bundle, EpochError> {
+        let epochs = self.store.epochs().await?;
+        let number = epochs.first().map_or(1, |e| e.number + 1);
+        let block = self.stake.current_block().await?;
+        let recipients: Vec<_> = self.allocations.recipients().await?.into_iter().filter(|r| r.active).collect();
+        let votes = self.allocations.votes_at(block).await?;
+        let weight = weights(&votes).ok_or(AllocationsError::Overflow)?;
+
+        // Smoothing compares with the previous epoch's payouts.
+        let (previous, previous_budget) = match epochs.first() {
+            Some(e) => {
+                let paid: BTreeMap<i64, U256> = self
+                    .store
+                    .epoch_payouts(e.number)
+                    .await?
+                    .into_iter()
+                    .map(|p| (p.recipient_id, p.amount.wei()))
+                    .collect();
+                (paid, Some(e.budget.wei()))
+            }
+            None => (BTreeMap::new(), None),
+        };
+        let candidates = recipients
+            .iter()
+            .map(|r| {
+                let bounds = self.settings.recipients.get(&r.name).cloned().unwrap_or_default();
+                Candidate {
+                    id: r.id.get().unsigned_abs(),
+                    category: r.category,
+                    weight: weight.get(&r.id).map_or(U256::ZERO, Amount::wei),
+                    cap: bounds.cap,
+                    floor: bounds.floor,
+                    group: bounds.group,
+                    previous: previous.get(&r.id.get()).copied(),
+                }
+            })
+            .collect();
+        let problem = Problem {
+            budget: self.settings.budget.wei(),
+            previous_budget,
+            candidates,
+            policy: self.settings.policy.clone(),
+        };
+        let split = allocate(&problem)?;
+        let mut bundle = Bundle {
+            format: Bundle::FORMAT,
+            epoch: number,
+            slot,
+            snapshot_block: block,
+            recipients: recipients
+                .iter()
+                .map(|r| BundleRecipient {
+                    id: r.id.get().unsigned_abs(),
+                    name: r.name.clone(),
+                    category: r.category,
+                    payout: r.payout.to_hex(),
+                })
+                .collect(),
+            votes: votes
+                .iter()
+                .map(|v| BundleVote {
+                    voter: v.voter.to_hex(),
+                    power: v.power.wei(),
+                    entries: v.allocation.entries().iter().map(|(r, b)| (r.get().unsigned_abs(), *b)).collect(),
+                })
+                .collect(),
+            problem,
+            split,
+            digest: String::new(),
+        };
+        bundle.digest = bundle.compute_digest();
+        Ok(bundle)
+    }
+
+    /// Runs the epoch of `slot`: plans it and stores it with its payouts, or
+    /// finds the slot's epoch already stored and stores nothing.
+    pub async fn run(&self, slot: DateTime<Utc>, now: DateTime<Utc>) -> Result<Ran, EpochError> {
+        if let Some(existing) = self.store.epochs().await?.into_iter().find(|e| e.slot == slot) {
+            return Ok(Ran::Existing(existing));
+        }
+        let bundle = self.plan(slot).await?;
+        let address: BTreeMap<u64, &str> = bundle.recipients.iter().map(|r| (r.id, r.payout.as_str())).collect();
+        let payouts: Vec<PayoutRow> = bundle
+            .split
+            .payouts
+            .iter()
+            .map(|p| {
+                Ok(PayoutRow {
+                    recipient_id: i64::try_from(p.id)
+                        .map_err(|e| EpochError::CorruptBundle(bundle.epoch, e.to_string()))?,
+                    payout: Address::parse(address.get(&p.id).copied().unwrap_or_default())
+                        .map_err(|e| EpochError::CorruptBundle(bundle.epoch, e.to_string()))?,
+                    amount: Amount::from_wei(p.amount),
+                    target: Amount::from_wei(p.target),
+                    binding: p.binding.to_string(),
+                })
+            })
+            .collect::<Result<_, EpochError>>()?;
+        let json =
+            serde_json::to_string(&bundle).map_err(|e| EpochError::CorruptBundle(bundle.epoch, e.to_string()))?;
+        let row = NewEpoch {
+            number: bundle.epoch,
+            slot,
+            snapshot_block: bundle.snapshot_block,
+            budget: Amount::from_wei(bundle.split.budget),
+            spent: Amount::from_wei(bundle.split.spent),
+            unallocated: Amount::from_wei(bundle.split.unallocated),
+            digest: &bundle.digest,
+            bundle: &json,
+            payouts: &payouts,
+        };
+        let inserted = self.store.insert_epoch(&row, now).await?;
+        let stored = self.store.epochs().await?.into_iter().find(|e| e.slot == slot);
+        match (inserted, stored) {
+            (true, Some(e)) => {
+                tracing::info!(epoch = e.number, spent = %e.spent, "epoch allocated");
+                Ok(Ran::New(e))
+            }
+            (false, Some(e)) => Ok(Ran::Existing(e)),
+            (_, None) => Err(EpochError::CorruptBundle(bundle.epoch, "stored but not found".into())),
+        }
+    }
+
+    /// Every epoch, newest first.
+    pub async fn list(&self) -> Result<Vec<EpochRow>, EpochError> {
+        Ok(self.store.epochs().await?)
+    }
+
+    /// One epoch and its payouts.
+    pub async fn get(&self, number: u64) -> Result<Option<(EpochRow, Vec<PayoutRow>)>, EpochError> {
+        let Some(e) = self.store.epoch(number).await? else { return Ok(None) };
+        Ok(Some((e, self.store.epoch_payouts(number).await?)))
+    }
+
+    /// One epoch's bundle.
+    pub async fn bundle(&self, number: u64) -> Result<Option<Bundle>, EpochError> {
+        let Some(json) = self.store.epoch_bundle(number).await? else { return Ok(None) };
+        serde_json::from_str(&json).map(Some).map_err(|e| EpochError::CorruptBundle(number, e.to_string()))
+    }
+}

@@ -1,0 +1,165 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use iodao_allocator::{Binding, Bps, Limit, Policy};
+use iodao_core::epochs::{parse_limit, verify};
+use iodao_core::{
+    Actor, Address, Allocations, Amount, Category, EpochError, EpochSettings, Epochs, Ran, RecipientBounds, StakeError,
+    StakeSource, VerifyError,
+};
+
+use crate::helpers::*;
+
+fn settings(budget_iotx: u64) -> EpochSettings {
+    EpochSettings { budget: Amount::from_iotx(budget_iotx), policy: Policy::default(), recipients: BTreeMap::new() }
+}
+
+/// Two recipients and three stakers' allocations: solar 70 IOTX of weight,
+/// swap 100 (see the allocations tests).
+async fn seeded(g: &TestGov) -> (i64, i64) {
+    let a = Allocations::new(g.gov.store().clone(), g.stake.clone());
+    let solar = a.add_recipient("solar-farms", Category::DeviceProgram, carol(), &Actor::Cli, t(0)).await.unwrap();
+    let swap = a.add_recipient("swap-dapp", Category::Dapp, bob(), &Actor::Cli, t(0)).await.unwrap();
+    a.set(alice(), "solar-farms=60 swap-dapp=40", t(1)).await.unwrap();
+    a.set(bob(), "swap-dapp=100", t(2)).await.unwrap();
+    a.set(carol(), "solar-farms=25", t(3)).await.unwrap();
+    (solar.id.get(), swap.id.get())
+}
+
+#[tokio::test]
+async fn an_epoch_splits_the_budget_by_stake_weighted_votes_and_stores_its_payouts() {
+    let g = TestGov::new().await;
+    let (solar, swap) = seeded(&g).await;
+    let epochs = Epochs::new(g.gov.store().clone(), g.stake.clone(), settings(1700));
+
+    let Ran::New(e) = epochs.run(t(1000), t(1001)).await.unwrap() else { panic!("a new epoch") };
+    assert_eq!((e.number, e.snapshot_block, e.state.as_str()), (1, 4242, "allocated"));
+    assert_eq!(e.spent, Amount::from_iotx(1700));
+    assert_eq!(e.unallocated, Amount::ZERO);
+
+    let (_, payouts) = epochs.get(1).await.unwrap().expect("stored");
+    let paid: Vec<(i64, Address, Amount)> = payouts.iter().map(|p| (p.recipient_id, p.payout, p.amount)).collect();
+    assert_eq!(paid, [(solar, carol(), Amount::from_iotx(700)), (swap, bob(), Amount::from_iotx(1000))]);
+
+    let bundle = epochs.bundle(1).await.unwrap().expect("bundle");
+    assert_eq!(bundle.digest, e.digest);
+    assert_eq!(bundle.votes.len(), 3);
+    verify(&bundle).expect("the stored bundle verifies");
+    // The run is in the audit log, and the chain still verifies.
+    assert!(
+        g.gov
+            .audit_entries(0, 1000)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "epoch.allocated" && a.subject == "epoch:1")
+    );
+    g.gov.verify_audit().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_slot_runs_once() {
+    let g = TestGov::new().await;
+    seeded(&g).await;
+    let epochs = Epochs::new(g.gov.store().clone(), g.stake.clone(), settings(1700));
+    let Ran::New(first) = epochs.run(t(1000), t(1001)).await.unwrap() else { panic!("new") };
+    assert_eq!(epochs.run(t(1000), t(1500)).await.unwrap(), Ran::Existing(first));
+    assert_eq!(epochs.list().await.unwrap().len(), 1);
+    let Ran::New(second) = epochs.run(t(2000), t(2001)).await.unwrap() else { panic!("new") };
+    assert_eq!(second.number, 2);
+}
+
+#[tokio::test]
+async fn a_tampered_bundle_fails_verification() {
+    let g = TestGov::new().await;
+    seeded(&g).await;
+    let epochs = Epochs::new(g.gov.store().clone(), g.stake.clone(), settings(1700));
+    epochs.run(t(1000), t(1001)).await.unwrap();
+    let bundle = epochs.bundle(1).await.unwrap().expect("bundle");
+
+    // A payout changed: the digest no longer matches.
+    let mut b = bundle.clone();
+    b.split.payouts[0].amount += alloy_primitives::U256::from(1u8);
+    assert!(matches!(verify(&b), Err(VerifyError::Digest { .. })));
+
+    // ... and with the digest recomputed, the re-solved split differs.
+    b.digest = b.compute_digest();
+    assert!(matches!(verify(&b), Err(VerifyError::Split(m)) if m.contains("recomputed")));
+
+    // A voter's power inflated: the weights no longer follow from the votes.
+    let mut b = bundle.clone();
+    b.votes[0].power *= alloy_primitives::U256::from(2u8);
+    b.digest = b.compute_digest();
+    assert!(matches!(verify(&b), Err(VerifyError::Weight { .. })));
+}
+
+#[tokio::test]
+async fn smoothing_reads_the_previous_epoch() {
+    let g = TestGov::new().await;
+    let (solar, _) = seeded(&g).await;
+    let mut s = settings(1700);
+    s.policy.smoothing = Some(Bps::new(1000).unwrap());
+    let epochs = Epochs::new(g.gov.store().clone(), g.stake.clone(), s);
+    epochs.run(t(1000), t(1001)).await.unwrap();
+
+    // Everyone moves to the dapp: without smoothing solar would get nothing.
+    let a = Allocations::new(g.gov.store().clone(), g.stake.clone());
+    for v in [alice(), carol()] {
+        a.set(v, "swap-dapp=100", t(1100)).await.unwrap();
+    }
+    epochs.run(t(2000), t(2001)).await.unwrap();
+    let (_, payouts) = epochs.get(2).await.unwrap().unwrap();
+    let solar_paid = payouts.iter().find(|p| p.recipient_id == solar).unwrap();
+    assert_eq!(solar_paid.amount, Amount::from_iotx(630));
+    assert_eq!(solar_paid.binding, Binding::Smoothing.to_string());
+    verify(&epochs.bundle(2).await.unwrap().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn recipient_bounds_come_from_the_settings_by_name() {
+    let g = TestGov::new().await;
+    let (solar, swap) = seeded(&g).await;
+    let mut s = settings(1700);
+    s.recipients
+        .insert("swap-dapp".into(), RecipientBounds { cap: Some(parse_limit("500").unwrap()), ..Default::default() });
+    let epochs = Epochs::new(g.gov.store().clone(), g.stake.clone(), s);
+    epochs.run(t(1000), t(1001)).await.unwrap();
+    let (_, payouts) = epochs.get(1).await.unwrap().unwrap();
+    let by_id: BTreeMap<i64, Amount> = payouts.iter().map(|p| (p.recipient_id, p.amount)).collect();
+    assert_eq!(by_id[&swap], Amount::from_iotx(500));
+    assert_eq!(by_id[&solar], Amount::from_iotx(1200));
+}
+
+#[test]
+fn bounds_are_written_as_percentages_or_iotx() {
+    assert_eq!(parse_limit("5%"), Ok(Limit::Share(Bps::new(500).unwrap())));
+    assert_eq!(parse_limit(" 2.5% "), Ok(Limit::Share(Bps::new(250).unwrap())));
+    assert_eq!(parse_limit("1.5"), Ok(Limit::Wei(Amount::parse_iotx("1.5").unwrap().wei())));
+    assert!(parse_limit("five").unwrap_err().contains("neither a percentage"));
+    assert!(parse_limit("120%").is_err());
+}
+
+/// A stake source whose node is down.
+struct Down;
+
+#[async_trait]
+impl StakeSource for Down {
+    async fn current_block(&self) -> Result<u64, StakeError> {
+        Ok(7)
+    }
+    async fn power_at(&self, _: Address, _: u64) -> Result<Amount, StakeError> {
+        Err(StakeError::Unavailable("connection refused".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_power_that_fails_to_load_fails_the_epoch_and_stores_nothing() {
+    let g = TestGov::new().await;
+    seeded(&g).await;
+    let epochs = Epochs::new(g.gov.store().clone(), Arc::new(Down), settings(1700));
+    let err = epochs.run(t(1000), t(1001)).await.unwrap_err();
+    assert!(matches!(err, EpochError::Allocations(_)), "{err}");
+    assert!(err.to_string().contains("connection refused"));
+    assert!(epochs.list().await.unwrap().is_empty());
+}
