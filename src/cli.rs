@@ -46,6 +46,75 @@ pub enum Command {
     /// Read or verify the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Add or list recipients (device programs, DePIN projects, dapps).
+    #[command(subcommand)]
+    Recipient(RecipientCommand),
+    /// Record a voter's allocation across recipients as the operator
+    /// (`3=60 solar-farms=40`; an empty string withdraws it).
+    Allocate(AllocateArgs),
+    /// Plan, run, show, export or verify epochs.
+    #[command(subcommand)]
+    Epoch(EpochCommand),
+}
+
+/// `iodao recipient …`.
+#[derive(Debug, Subcommand)]
+pub enum RecipientCommand {
+    /// Add an active recipient.
+    Add {
+        /// Its unique name (how voters refer to it).
+        name: String,
+        /// device-program, depin-project or dapp.
+        #[arg(long)]
+        category: String,
+        /// Where its payouts go (0x… or io1…).
+        #[arg(long)]
+        payout: String,
+    },
+    /// List recipients with their current weight.
+    List,
+}
+
+/// `iodao allocate`.
+#[derive(Debug, Args)]
+pub struct AllocateArgs {
+    /// The voter (0x… or io1…).
+    pub voter: String,
+    /// recipient=percent pairs, by number or name.
+    pub weights: String,
+}
+
+/// `iodao epoch …`.
+#[derive(Debug, Subcommand)]
+pub enum EpochCommand {
+    /// Dry run: the allocation the current slot's epoch would make now. Stores nothing.
+    Plan {
+        /// Print the bundle as JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the epoch of the schedule's latest slot now (once per slot).
+    Run,
+    /// List epochs, newest first.
+    List,
+    /// One epoch: totals and the payout table.
+    Show {
+        /// The epoch number.
+        number: u64,
+    },
+    /// Write an epoch's bundle (inputs and result) as JSON, for anyone to verify.
+    Export {
+        /// The epoch number.
+        number: u64,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Recompute an exported bundle and check it to the wei.
+    Verify {
+        /// The bundle file.
+        file: PathBuf,
+    },
 }
 
 /// `iodao link …`.

@@ -4,6 +4,7 @@
 //! Secrets are never read from the TOML file (later issues read bot tokens
 //! and keys from the environment or from files named here).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,7 +12,9 @@ use std::time::Duration;
 use anyhow::bail;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use iodao_core::{Address, Amount, Bps, LinkSettings, ProposalRules};
+use iodao_allocator::{CategoryBounds, Policy};
+use iodao_core::epochs::parse_limit;
+use iodao_core::{Address, Amount, Bps, Category, EpochSettings, LinkSettings, ProposalRules, RecipientBounds};
 use serde::{Deserialize, Serialize};
 
 /// Reads a value written as text or as a whole number, keeping it as text.
@@ -77,6 +80,45 @@ struct Raw {
     links: RawLinks,
     stake: RawStake,
     governance: RawGovernance,
+    epochs: RawEpochs,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawEpochs {
+    schedule: String,
+    #[serde(deserialize_with = "text")]
+    budget: String,
+    recipient_cap: String,
+    #[serde(deserialize_with = "text")]
+    min_payout: String,
+    smoothing: String,
+    #[serde(default)]
+    categories: BTreeMap<String, RawCategory>,
+    #[serde(default)]
+    groups: BTreeMap<String, String>,
+    #[serde(default)]
+    recipients: BTreeMap<String, RawRecipient>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawCategory {
+    #[serde(default)]
+    min: String,
+    #[serde(default)]
+    max: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecipient {
+    #[serde(default)]
+    cap: String,
+    #[serde(default)]
+    floor: String,
+    #[serde(default)]
+    group: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -140,7 +182,150 @@ impl Default for Raw {
                 proposal_threshold: "100".into(),
                 admins: Vec::new(),
             },
+            epochs: RawEpochs {
+                schedule: "0 0 * * 1".into(),
+                budget: "10000".into(),
+                recipient_cap: String::new(),
+                min_payout: "1".into(),
+                smoothing: String::new(),
+                categories: BTreeMap::new(),
+                groups: BTreeMap::new(),
+                recipients: BTreeMap::new(),
+            },
         }
+    }
+}
+
+/// When epochs run and what they split.
+#[derive(Debug, Clone)]
+pub struct EpochConfig {
+    /// The schedule, as written (5 or 6 cron fields, UTC).
+    pub schedule_text: String,
+    /// The parsed schedule.
+    pub schedule: cron::Schedule,
+    /// Budget and policy.
+    pub settings: EpochSettings,
+}
+
+impl EpochConfig {
+    /// The latest slot at or before `now` (the epoch `epoch run` runs).
+    pub fn latest_slot(&self, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+        // Walking back from a second after `now`, the first slot not after it.
+        self.schedule.after(&(now + chrono::Duration::seconds(1))).rev().take(3).find(|t| *t <= now)
+    }
+
+    /// The first slot after `t`.
+    pub fn next_slot(&self, t: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.schedule.after(&t).next()
+    }
+}
+
+/// Crontab numbers weekdays 0-7 from Sunday (0 and 7); the cron crate 1-7
+/// from Sunday. Names (MON-FRI) mean the same in both and pass through.
+fn crontab_weekdays(field: &str) -> Result<String, String> {
+    let day = |d: &str| -> Result<String, String> {
+        match d.parse::<u8>() {
+            Ok(n @ 0..=6) => Ok((n + 1).to_string()),
+            Ok(7) => Ok("1".into()),
+            Ok(n) => Err(format!("weekday {n} is not 0-7")),
+            Err(_) => Ok(d.to_owned()),
+        }
+    };
+    let mut out = Vec::new();
+    for item in field.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((r, s)) => (r, Some(s)),
+            None => (item, None),
+        };
+        let mapped = match range.split_once('-') {
+            // A range ending on Sunday-as-7 wraps: Fri-Sun is 6-7 plus 1.
+            Some((a, "7")) if a != "7" => {
+                out.push("1".to_owned());
+                format!("{}-7", day(a)?)
+            }
+            Some((a, b)) => format!("{}-{}", day(a)?, day(b)?),
+            None => day(range)?,
+        };
+        out.push(match step {
+            Some(s) => format!("{mapped}/{s}"),
+            None => mapped,
+        });
+    }
+    Ok(out.join(","))
+}
+
+/// Parses a cron line: the familiar 5 fields (minute first) or 6 with
+/// seconds first. The cron crate wants seconds, so 5 fields get `0`.
+fn schedule(s: &str) -> Result<cron::Schedule, String> {
+    let fields = s.split_whitespace().count();
+    let line = match fields {
+        5 => {
+            let f: Vec<&str> = s.split_whitespace().collect();
+            format!("0 {} {} {} {} {}", f[0], f[1], f[2], f[3], crontab_weekdays(f[4])?)
+        }
+        6 | 7 => s.to_owned(),
+        _ => {
+            return Err(format!("`{s}` has {fields} fields; write a cron line like \"0 0 * * 1\" (Mondays 00:00 UTC)"));
+        }
+    };
+    line.parse::<cron::Schedule>().map_err(|e| format!("`{s}` is not a cron schedule: {e}"))
+}
+
+impl RawEpochs {
+    fn check(self) -> anyhow::Result<EpochConfig> {
+        fn key<T, E: std::fmt::Display>(name: &str, r: Result<T, E>) -> anyhow::Result<T> {
+            r.map_err(|e| anyhow::anyhow!("config key `epochs.{name}`: {e}"))
+        }
+        let optional = |name: &str, s: &str| -> anyhow::Result<_> {
+            if s.trim().is_empty() { Ok(None) } else { key(name, parse_limit(s)).map(Some) }
+        };
+        let percent = |name: &str, s: &str| -> anyhow::Result<Option<Bps>> {
+            if s.trim().is_empty() { Ok(None) } else { key(name, Bps::parse_percent(s)).map(Some) }
+        };
+        let mut categories = BTreeMap::new();
+        for (name, b) in &self.categories {
+            let c = Category::parse(name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "config key `epochs.categories.{name}`: not a category (device-program, depin-project, dapp)"
+                )
+            })?;
+            let bounds = CategoryBounds {
+                min: percent(&format!("categories.{name}.min"), &b.min)?,
+                max: percent(&format!("categories.{name}.max"), &b.max)?,
+            };
+            categories.insert(c, bounds);
+        }
+        let mut group_caps = BTreeMap::new();
+        for (name, cap) in &self.groups {
+            group_caps.insert(name.clone(), key(&format!("groups.{name}"), parse_limit(cap))?);
+        }
+        let mut recipients = BTreeMap::new();
+        for (name, r) in &self.recipients {
+            let group = (!r.group.trim().is_empty()).then(|| r.group.trim().to_owned());
+            if let Some(g) = &group
+                && !group_caps.contains_key(g)
+            {
+                anyhow::bail!("config key `epochs.recipients.{name}.group`: no group `{g}` under [epochs.groups]");
+            }
+            let bounds = RecipientBounds {
+                cap: optional(&format!("recipients.{name}.cap"), &r.cap)?,
+                floor: optional(&format!("recipients.{name}.floor"), &r.floor)?,
+                group,
+            };
+            recipients.insert(name.clone(), bounds);
+        }
+        let policy = Policy {
+            categories,
+            recipient_cap: optional("recipient_cap", &self.recipient_cap)?,
+            min_payout: key("min_payout", Amount::parse_iotx(&self.min_payout))?.wei(),
+            smoothing: percent("smoothing", &self.smoothing)?,
+            group_caps,
+        };
+        Ok(EpochConfig {
+            schedule: key("schedule", schedule(&self.schedule))?,
+            schedule_text: self.schedule,
+            settings: EpochSettings { budget: key("budget", Amount::parse_iotx(&self.budget))?, policy, recipients },
+        })
     }
 }
 
@@ -161,6 +346,8 @@ pub struct Config {
     pub lifecycle_interval: Duration,
     /// Who may propose.
     pub proposal_rules: ProposalRules,
+    /// Epochs: schedule, budget, policy.
+    pub epochs: EpochConfig,
 }
 
 impl Config {
@@ -222,6 +409,7 @@ impl Config {
                 quorum: key("governance.quorum", Amount::parse_iotx(&raw.governance.quorum))?,
                 threshold: key("governance.threshold", Bps::parse_percent(&raw.governance.threshold))?,
             },
+            epochs: raw.epochs.check()?,
         };
         if !cfg.database_url.starts_with("sqlite:") {
             bail!("config key `database_url`: `{}` is not supported yet; use sqlite://PATH", cfg.database_url);
@@ -304,5 +492,49 @@ mod tests {
     fn an_unknown_key_is_refused() {
         let e = Config::from_toml_str("[web]\nbnid = \"127.0.0.1:1\"").unwrap_err();
         assert!(format!("{e:#}").contains("bnid"), "{e:#}");
+    }
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn epochs(schedule: &str) -> EpochConfig {
+        let mut raw = Raw::default();
+        raw.epochs.schedule = schedule.into();
+        Config::from_raw(raw).unwrap().epochs
+    }
+
+    #[test]
+    fn the_latest_and_next_slots_follow_the_schedule() {
+        let weekly = epochs("0 0 * * 1");
+        let wed = Utc.with_ymd_and_hms(2026, 11, 25, 13, 30, 0).unwrap();
+        let monday = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
+        assert_eq!(weekly.latest_slot(wed), Some(monday));
+        assert_eq!(weekly.latest_slot(monday), Some(monday));
+        assert_eq!(weekly.next_slot(wed), Some(monday + chrono::Duration::days(7)));
+        // Crontab weekdays: 1-5 is Monday to Friday, 0 and 7 are Sunday.
+        let weekdays = epochs("0 9 * * 1-5");
+        let saturday = Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap();
+        assert_eq!(weekdays.latest_slot(saturday), Some(Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap()));
+        let weekend = epochs("0 9 * * 6-7");
+        assert_eq!(weekend.next_slot(saturday), Some(Utc.with_ymd_and_hms(2026, 11, 29, 9, 0, 0).unwrap()));
+        assert_eq!(
+            epochs("0 9 * * 0").latest_slot(saturday),
+            Some(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap())
+        );
+        let every_second = epochs("* * * * * *");
+        let t = Utc.with_ymd_and_hms(2026, 11, 25, 13, 30, 7).unwrap() + chrono::Duration::milliseconds(250);
+        assert_eq!(every_second.latest_slot(t), Some(Utc.with_ymd_and_hms(2026, 11, 25, 13, 30, 7).unwrap()));
+    }
+
+    #[test]
+    fn a_schedule_needs_five_or_six_cron_fields() {
+        let mut raw = Raw::default();
+        raw.epochs.schedule = "0 0 *".into();
+        let e = Config::from_raw(raw).unwrap_err().to_string();
+        assert!(e.contains("epochs.schedule") && e.contains("3 fields"), "{e}");
     }
 }

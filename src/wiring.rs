@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use iodao_core::{Address, Amount, CsvStakeSource, Governance, Links, StakeError, StakeSource, Store};
+use iodao_core::{
+    Address, Allocations, Amount, CsvStakeSource, Epochs, Governance, Links, StakeError, StakeSource, Store,
+};
 
 use crate::config::Config;
 
@@ -55,4 +57,15 @@ pub async fn governance(cfg: &Config) -> anyhow::Result<Governance> {
     Ok(Governance::new(store(cfg).await?, stake(cfg)?)
         .with_rules(cfg.proposal_rules.clone())
         .with_chain_id(cfg.links.chain_id))
+}
+
+/// The allocation-vote service over the configured store and stake.
+pub async fn allocations(cfg: &Config) -> anyhow::Result<Allocations> {
+    Ok(Allocations::new(store(cfg).await?, stake(cfg)?))
+}
+
+/// The epoch service over a store (shared with the other services of a
+/// process) and the configured stake and epoch settings.
+pub fn epochs(cfg: &Config, store: Store) -> anyhow::Result<Epochs> {
+    Ok(Epochs::new(store, stake(cfg)?, cfg.epochs.settings.clone()))
 }

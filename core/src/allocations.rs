@@ -78,17 +78,25 @@ impl Allocations {
     /// `⌊power_at(voter, block) × bps / 10 000⌋`, in wei. Voters' power is
     /// read at the epoch's snapshot block, never "now".
     pub async fn weights_at(&self, block: u64) -> Result<BTreeMap<RecipientId, Amount>, AllocationsError> {
-        weights(&self.votes_at(block).await?).ok_or(AllocationsError::Overflow)
+        weights(&self.votes_at(block, &|_, _| {}).await?).ok_or(AllocationsError::Overflow)
     }
 
     /// Every standing allocation with its voter's power at `block`. A power
     /// that fails to load fails the whole call: no allocation is ever
     /// counted with a power that was not read.
-    pub async fn votes_at(&self, block: u64) -> Result<Vec<StakedAllocation>, AllocationsError> {
-        let mut out = Vec::new();
-        for (voter, allocation) in self.store.allocations().await? {
+    /// `progress(done, total)` is called after each voter.
+    pub async fn votes_at(
+        &self,
+        block: u64,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Vec<StakedAllocation>, AllocationsError> {
+        let standing = self.store.allocations().await?;
+        let total = standing.len();
+        let mut out = Vec::with_capacity(total);
+        for (voter, allocation) in standing {
             let power = self.stake.power_at(voter, block).await?;
             out.push(StakedAllocation { voter, power, allocation });
+            progress(out.len(), total);
         }
         Ok(out)
     }

@@ -248,6 +248,9 @@ pub enum Ran {
     Existing(EpochRow),
 }
 
+/// Told how far reading voting power has got: (voters done, voters).
+pub type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
+
 /// The epoch service.
 #[derive(Clone)]
 pub struct Epochs {
@@ -255,13 +258,20 @@ pub struct Epochs {
     stake: Arc<dyn StakeSource>,
     allocations: Allocations,
     settings: Arc<EpochSettings>,
+    progress: Option<Progress>,
 }
 
 impl Epochs {
     /// Over a store, a stake source and the DAO's settings.
     pub fn new(store: Store, stake: Arc<dyn StakeSource>, settings: EpochSettings) -> Self {
         let allocations = Allocations::new(store.clone(), stake.clone());
-        Self { store, stake, allocations, settings: Arc::new(settings) }
+        Self { store, stake, allocations, settings: Arc::new(settings), progress: None }
+    }
+
+    /// Reports progress while voting power is read (a terminal's progress bar).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
     }
 
     /// The settings.
@@ -276,7 +286,12 @@ impl Epochs {
         let number = epochs.first().map_or(1, |e| e.number + 1);
         let block = self.stake.current_block().await?;
         let recipients: Vec<_> = self.allocations.recipients().await?.into_iter().filter(|r| r.active).collect();
-        let votes = self.allocations.votes_at(block).await?;
+        let report = |done: usize, total: usize| {
+            if let Some(p) = &self.progress {
+                p(done, total);
+            }
+        };
+        let votes = self.allocations.votes_at(block, &report).await?;
         let weight = weights(&votes).ok_or(AllocationsError::Overflow)?;
 
         // Smoothing compares with the previous epoch's payouts.

@@ -4,8 +4,8 @@
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use iodao_core::{
-    Actor, Address, Amount, Ballot, Body, Bps, Choices, CsvStakeSource, Governance, NewProposal, ProposalQuery, Title,
-    VoteSource, VotingMethod, Window,
+    Actor, Address, Allocations, Amount, Ballot, Body, Bps, Category, Choices, CsvStakeSource, Governance, NewProposal,
+    ProposalQuery, Ran, Title, VoteSource, VotingMethod, Window,
 };
 
 use crate::cli::DemoArgs;
@@ -54,11 +54,64 @@ pub async fn run(cfg: &Config, args: &DemoArgs) -> anyhow::Result<()> {
     } else {
         println!("{} already has proposals; demo data not added again", cfg.database_url);
     }
+    seed_epoch(cfg, &gov).await?;
     if args.no_serve {
         gov.store().close().await;
         return Ok(());
     }
     cmd::serve::run(cfg, gov).await
+}
+
+/// Demo recipients: (name, category).
+const RECIPIENTS: [(&str, Category); 6] = [
+    ("solar-meters", Category::DeviceProgram),
+    ("air-quality-sensors", Category::DeviceProgram),
+    ("ev-chargers", Category::DepinProject),
+    ("wifi-mesh", Category::DepinProject),
+    ("depin-swap", Category::Dapp),
+    ("device-explorer", Category::Dapp),
+];
+
+/// Demo allocations, by staker index.
+const SPLITS: [&str; 8] = [
+    "solar-meters=40 ev-chargers=35 depin-swap=25",
+    "air-quality-sensors=50 wifi-mesh=50",
+    "depin-swap=70 device-explorer=30",
+    "solar-meters=100",
+    "ev-chargers=60 wifi-mesh=20 device-explorer=20",
+    "air-quality-sensors=80",
+    "solar-meters=30 depin-swap=30",
+    "wifi-mesh=100",
+];
+
+/// Adds the demo recipients and allocations (once) and runs the epoch of
+/// the schedule's latest slot (once), printing its allocation.
+async fn seed_epoch(cfg: &Config, gov: &Governance) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let allocations = Allocations::new(gov.store().clone(), wiring::stake(cfg)?);
+    if allocations.recipients().await?.is_empty() {
+        for (name, category) in RECIPIENTS {
+            allocations.add_recipient(name, category, demo_address(name), &Actor::Cli, now).await?;
+        }
+        let mut stakers: Vec<(Address, Amount)> = CsvStakeSource::load(&cfg.stake_csv)?.stakers().collect();
+        stakers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for ((voter, _), split) in stakers.iter().zip(SPLITS) {
+            allocations.set(*voter, split, now).await?;
+        }
+    }
+    let epochs = wiring::epochs(cfg, gov.store().clone())?;
+    let slot = cfg.epochs.latest_slot(now).unwrap_or(now);
+    match epochs.run(slot, now).await? {
+        Ran::New(e) => println!(
+            "epoch {} allocated: {} IOTX to {} recipients (see `iodao epoch show {}`)",
+            e.number,
+            e.spent.to_iotx_string(),
+            epochs.get(e.number).await?.map_or(0, |(_, p)| p.iter().filter(|p| !p.amount.is_zero()).count()),
+            e.number
+        ),
+        Ran::Existing(e) => println!("epoch {} already ran for slot {}", e.number, e.slot),
+    }
+    Ok(())
 }
 
 fn write_stakers(cfg: &Config) -> anyhow::Result<()> {

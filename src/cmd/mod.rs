@@ -2,11 +2,13 @@
 
 mod audit;
 mod demo;
+mod epoch;
 mod link;
 mod proposal;
+mod recipient;
 pub mod serve;
 
-use crate::cli::{AuditCommand, Command, ProposalCommand};
+use crate::cli::{AuditCommand, Command, EpochCommand, ProposalCommand, RecipientCommand};
 use crate::config::Config;
 use crate::wiring;
 
@@ -33,5 +35,18 @@ pub async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
         Command::Link(l) => link::run(&cfg, l).await,
         Command::Audit(AuditCommand::Verify) => audit::verify(&cfg).await,
         Command::Audit(AuditCommand::Log(a)) => audit::log(&cfg, a).await,
+        Command::Recipient(RecipientCommand::Add { name, category, payout }) => {
+            recipient::add(&cfg, &name, &category, &payout).await
+        }
+        Command::Recipient(RecipientCommand::List) => recipient::list(&cfg).await,
+        Command::Allocate(a) => recipient::allocate(&cfg, &a.voter, &a.weights).await,
+        Command::Epoch(e) => match e {
+            EpochCommand::Plan { json } => epoch::plan(&cfg, json).await,
+            EpochCommand::Run => epoch::run(&cfg).await,
+            EpochCommand::List => epoch::list(&cfg).await,
+            EpochCommand::Show { number } => epoch::show(&cfg, number).await,
+            EpochCommand::Export { number, out } => epoch::export(&cfg, number, out.as_deref()).await,
+            EpochCommand::Verify { file } => epoch::verify(&file),
+        },
     }
 }

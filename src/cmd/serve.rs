@@ -2,10 +2,11 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use iodao_core::Governance;
+use iodao_core::{Epochs, Governance, Ran};
 use tokio::sync::watch;
 
-use crate::config::Config;
+use crate::config::{Config, EpochConfig};
+use crate::wiring;
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
 pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
@@ -19,6 +20,8 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let lifecycle = tokio::spawn(lifecycle(governance.clone(), cfg.lifecycle_interval, stop_rx.clone()));
+    let epochs = wiring::epochs(cfg, governance.store().clone())?;
+    let scheduler = tokio::spawn(epochs_on_schedule(epochs, cfg.epochs.clone(), stop_rx.clone()));
     let mut web_stop = stop_rx;
     let web = iodao_web::serve(listener, iodao_web::AppState { governance: governance.clone() }, async move {
         let _ = web_stop.wait_for(|stop| *stop).await;
@@ -31,6 +34,7 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     let (served, ()) = tokio::join!(web, signal);
     served.context("web server failed")?;
     lifecycle.await.context("lifecycle task panicked")?;
+    scheduler.await.context("epoch scheduler panicked")?;
     governance.store().close().await;
     Ok(())
 }
@@ -52,6 +56,70 @@ async fn lifecycle(governance: Governance, every: std::time::Duration, mut stop:
             }
             Err(e) => tracing::error!(error = %e, "lifecycle step failed; retrying next tick"),
         }
+    }
+}
+
+/// Runs each epoch at its slot. A slot runs once (the store refuses a
+/// second epoch for it); after downtime the latest missed slot runs at
+/// start, and a run that fails (a node down) is retried until it succeeds
+/// or the next slot comes. With no epoch yet, the first is the first slot
+/// after the server started.
+async fn epochs_on_schedule(epochs: Epochs, cfg: EpochConfig, mut stop: watch::Receiver<bool>) {
+    const RETRY: std::time::Duration = std::time::Duration::from_secs(30);
+    let started = Utc::now() - chrono::Duration::seconds(1);
+    loop {
+        let now = Utc::now();
+        let last = match epochs.list().await {
+            Ok(list) => list.first().map(|e| e.slot),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read epochs; retrying");
+                if sleep_or_stop(RETRY, &mut stop).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let due = cfg.latest_slot(now).filter(|d| last.map_or(*d >= started, |l| *d > l));
+        if let Some(slot) = due {
+            match epochs.run(slot, now).await {
+                Ok(Ran::New(e)) => {
+                    // On stdout, like "listening on", for scripts and tests; a
+                    // closed stdout must not stop the scheduler.
+                    use std::io::Write;
+                    let _ = writeln!(
+                        std::io::stdout(),
+                        "epoch {} allocated for slot {}: spent {} IOTX",
+                        e.number,
+                        e.slot,
+                        e.spent.to_iotx_string()
+                    );
+                }
+                Ok(Ran::Existing(_)) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, %slot, "epoch run failed; retrying");
+                    if sleep_or_stop(RETRY, &mut stop).await {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        }
+        let Some(next) = cfg.next_slot(Utc::now()) else {
+            tracing::warn!(schedule = %cfg.schedule_text, "the epoch schedule has no further slot");
+            return;
+        };
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        if sleep_or_stop(wait, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Sleeps; true if asked to stop meanwhile.
+async fn sleep_or_stop(d: std::time::Duration, stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(d) => false,
+        _ = stop.wait_for(|s| *s) => true,
     }
 }
 

@@ -1,0 +1,182 @@
+//! `iodao epoch …`: plan (dry run), run, list, show, export and verify.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use iodao_core::epochs::verify as verify_bundle;
+use iodao_core::{Amount, Bundle, Epochs, Ran};
+
+use crate::config::Config;
+use crate::wiring;
+
+/// The epoch service, with a progress bar while voting power is read when
+/// stderr is a terminal.
+async fn service(cfg: &Config) -> anyhow::Result<(Epochs, Option<ProgressBar>)> {
+    let epochs = wiring::epochs(cfg, wiring::store(cfg).await?)?;
+    if !std::io::stderr().is_terminal() {
+        return Ok((epochs, None));
+    }
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("reading voting power {bar:30} {pos}/{len} voters {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let b = bar.clone();
+    let epochs = epochs.with_progress(Arc::new(move |done, total| {
+        b.set_length(total as u64);
+        b.set_position(done as u64);
+    }));
+    Ok((epochs, Some(bar)))
+}
+
+fn slot(cfg: &Config) -> anyhow::Result<chrono::DateTime<Utc>> {
+    cfg.epochs.latest_slot(Utc::now()).with_context(|| {
+        format!("the schedule `{}` has no slot yet (config key `epochs.schedule`)", cfg.epochs.schedule_text)
+    })
+}
+
+fn iotx(wei: alloy_primitives::U256) -> String {
+    Amount::from_wei(wei).to_iotx_string()
+}
+
+/// The allocation table of a bundle.
+fn print_table(b: &Bundle) {
+    let names: std::collections::BTreeMap<u64, &str> = b.recipients.iter().map(|r| (r.id, r.name.as_str())).collect();
+    println!(
+        "epoch {}  slot {}  snapshot block {}  method {:?}",
+        b.epoch,
+        b.slot.format("%Y-%m-%d %H:%M UTC"),
+        b.snapshot_block,
+        b.split.method
+    );
+    println!(
+        "budget {} IOTX  spent {}  unallocated {}",
+        iotx(b.split.budget),
+        iotx(b.split.spent),
+        iotx(b.split.unallocated)
+    );
+    println!(
+        "{:>4}  {:<24} {:<15} {:>22} {:>22}  binding",
+        "id", "recipient", "category", "target (IOTX)", "payout (IOTX)"
+    );
+    for p in &b.split.payouts {
+        println!(
+            "{:>4}  {:<24} {:<15} {:>22} {:>22}  {}",
+            p.id,
+            names.get(&p.id).copied().unwrap_or("?"),
+            p.category,
+            iotx(p.target),
+            iotx(p.amount),
+            p.binding
+        );
+    }
+    println!("digest {}", b.digest);
+}
+
+/// Prints what the current slot's epoch would do now; stores nothing.
+pub async fn plan(cfg: &Config, json: bool) -> anyhow::Result<()> {
+    let (epochs, bar) = service(cfg).await?;
+    let bundle = epochs.plan(slot(cfg)?).await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let bundle = bundle?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&bundle)?);
+    } else {
+        print_table(&bundle);
+        println!("(dry run: nothing stored)");
+    }
+    Ok(())
+}
+
+/// Runs the latest slot's epoch (nothing if it ran already).
+pub async fn run(cfg: &Config) -> anyhow::Result<()> {
+    let (epochs, bar) = service(cfg).await?;
+    let ran = epochs.run(slot(cfg)?, Utc::now()).await;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    match ran? {
+        Ran::New(e) => {
+            println!(
+                "epoch {} allocated: spent {} IOTX of {}",
+                e.number,
+                e.spent.to_iotx_string(),
+                e.budget.to_iotx_string()
+            );
+            if let Some(b) = epochs.bundle(e.number).await? {
+                print_table(&b);
+            }
+        }
+        Ran::Existing(e) => println!("epoch {} already ran for slot {}; nothing done", e.number, e.slot),
+    }
+    Ok(())
+}
+
+/// Lists epochs.
+pub async fn list(cfg: &Config) -> anyhow::Result<()> {
+    let epochs = wiring::epochs(cfg, wiring::store(cfg).await?)?;
+    println!(
+        "{:>5}  {:<17} {:>8} {:>16} {:>16} {:>14}  {:<10}",
+        "epoch", "slot", "block", "budget", "spent", "unallocated", "state"
+    );
+    for e in epochs.list().await? {
+        println!(
+            "{:>5}  {:<17} {:>8} {:>16} {:>16} {:>14}  {:<10}",
+            e.number,
+            e.slot.format("%Y-%m-%d %H:%M"),
+            e.snapshot_block,
+            e.budget.to_iotx_string(),
+            e.spent.to_iotx_string(),
+            e.unallocated.to_iotx_string(),
+            e.state
+        );
+    }
+    Ok(())
+}
+
+/// Shows one epoch.
+pub async fn show(cfg: &Config, number: u64) -> anyhow::Result<()> {
+    let epochs = wiring::epochs(cfg, wiring::store(cfg).await?)?;
+    let (e, _) = epochs.get(number).await?.with_context(|| format!("there is no epoch {number}"))?;
+    let bundle = epochs.bundle(number).await?.with_context(|| format!("epoch {number} has no bundle"))?;
+    println!("state {}", e.state);
+    print_table(&bundle);
+    Ok(())
+}
+
+/// Writes an epoch's bundle.
+pub async fn export(cfg: &Config, number: u64, out: Option<&Path>) -> anyhow::Result<()> {
+    let epochs = wiring::epochs(cfg, wiring::store(cfg).await?)?;
+    let bundle = epochs.bundle(number).await?.with_context(|| format!("there is no epoch {number}"))?;
+    let json = serde_json::to_string_pretty(&bundle)?;
+    match out {
+        Some(path) => {
+            std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+            println!("epoch {number} bundle written to {} (digest {})", path.display(), bundle.digest);
+        }
+        None => println!("{json}"),
+    }
+    Ok(())
+}
+
+/// Recomputes a bundle; a mismatch is an error naming what differs.
+pub fn verify(file: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bundle: Bundle =
+        serde_json::from_str(&text).with_context(|| format!("{} is not an epoch bundle", file.display()))?;
+    verify_bundle(&bundle).with_context(|| format!("epoch {} does NOT verify", bundle.epoch))?;
+    println!(
+        "epoch {} verifies: {} payouts, {} IOTX spent, weights recomputed from {} votes, digest {}",
+        bundle.epoch,
+        bundle.split.payouts.iter().filter(|p| !p.amount.is_zero()).count(),
+        iotx(bundle.split.spent),
+        bundle.votes.len(),
+        bundle.digest
+    );
+    Ok(())
+}

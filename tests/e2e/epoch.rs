@@ -1,0 +1,106 @@
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use crate::helpers::Workdir;
+
+const ALICE: &str = "0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
+// In io1 form: both forms are accepted everywhere.
+const BOB: &str = "io1ld53vz2u580kpwmee6fvu048fsmut56ep6dmat";
+const SOLAR: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
+const SWAP: &str = "0xd0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
+
+/// Two recipients, two stakers with allocation votes: solar 60 IOTX of
+/// weight, swap 40 + 60 = 100.
+fn seeded() -> Workdir {
+    let w = Workdir::new();
+    std::fs::write(w.file("stake.csv"), format!("address,amount\n{ALICE},100\n{BOB},60\n")).expect("stake.csv");
+    w.ok(&["recipient", "add", "solar", "--category", "device-program", "--payout", SOLAR]);
+    w.ok(&["recipient", "add", "swap", "--category", "dapp", "--payout", SWAP]);
+    w.ok(&["allocate", ALICE, "solar=60 swap=40"]);
+    w.ok(&["allocate", BOB, "swap=100"]);
+    w
+}
+
+#[test]
+fn votes_then_an_epoch_on_schedule_then_a_verified_export() {
+    let w = seeded();
+    // A schedule of every second: the server runs epoch 1 at its first slot.
+    let mut child = w
+        .cmd(&["serve"])
+        .env("IODAO_WEB__BIND", "127.0.0.1:0")
+        .env("IODAO_EPOCHS__SCHEDULE", "* * * * * *")
+        .env("IODAO_EPOCHS__BUDGET", "1600")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn iodao");
+    // If no epoch ever runs, a watchdog ends the server so the test fails
+    // instead of hanging.
+    let pid = child.id().to_string();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if finished.recv_timeout(std::time::Duration::from_secs(60)).is_err() {
+            let _ = std::process::Command::new("kill").arg(&pid).status();
+        }
+    });
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let allocated = loop {
+        let line = lines.next().expect("iodao exited before an epoch ran").expect("read stdout");
+        if line.starts_with("epoch 1 allocated") {
+            break line;
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = done.send(());
+    assert!(allocated.contains("spent 1600 IOTX"), "{allocated}");
+
+    let show = w.ok(&["epoch", "show", "1"]);
+    assert!(show.contains("solar") && show.contains("600"), "{show}");
+    assert!(show.contains("swap") && show.contains("1000"), "{show}");
+    let listed = w.ok(&["epoch", "list"]);
+    assert_eq!(listed.lines().filter(|l| l.trim_start().starts_with('1')).count(), 1, "{listed}");
+
+    w.ok(&["epoch", "export", "1", "--out", "epoch-1.json"]);
+    let verified = w.ok(&["epoch", "verify", "epoch-1.json"]);
+    assert!(verified.contains("epoch 1 verifies: 2 payouts, 1600 IOTX spent"), "{verified}");
+
+    // Move 1 wei from one payout to the other: still 1600 spent, but the
+    // bundle no longer matches its digest, nor (re-digested) the votes.
+    let text = std::fs::read_to_string(w.file("epoch-1.json")).expect("bundle");
+    let mut bundle: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let payouts = bundle["split"]["payouts"].as_array_mut().expect("payouts");
+    payouts[0]["amount"] = "599999999999999999999".into();
+    payouts[1]["amount"] = "1000000000000000000001".into();
+    std::fs::write(w.file("tampered.json"), bundle.to_string()).expect("write");
+    let e = w.fails(&["epoch", "verify", "tampered.json"]);
+    assert!(e.contains("epoch 1 does NOT verify") && e.contains("digest"), "{e}");
+}
+
+#[test]
+fn an_epoch_runs_once_per_slot_and_the_dry_run_stores_nothing() {
+    let w = seeded();
+    let plan = w.ok(&["epoch", "plan"]);
+    assert!(plan.contains("(dry run: nothing stored)"), "{plan}");
+    assert_eq!(w.ok(&["epoch", "list"]).lines().count(), 1, "only the header");
+
+    let first = w.ok(&["epoch", "run"]);
+    assert!(first.contains("epoch 1 allocated"), "{first}");
+    let again = w.ok(&["epoch", "run"]);
+    assert!(again.contains("epoch 1 already ran"), "{again}");
+    assert!(w.fails(&["epoch", "show", "2"]).contains("there is no epoch 2"));
+}
+
+#[test]
+fn a_bad_epoch_policy_is_refused_naming_the_key() {
+    let w = seeded();
+    std::fs::write(w.file("iodao.toml"), "[epochs]\nschedule = \"every monday\"\n").expect("toml");
+    let e = w.fails(&["epoch", "plan"]);
+    assert!(e.contains("epochs.schedule"), "{e}");
+    std::fs::write(w.file("iodao.toml"), "[epochs.categories.dapp]\nmax = \"150%\"\n").expect("toml");
+    let e = w.fails(&["epoch", "plan"]);
+    assert!(e.contains("epochs.categories.dapp.max"), "{e}");
+    std::fs::write(w.file("iodao.toml"), "[epochs.recipients.solar]\ngroup = \"acme\"\n").expect("toml");
+    let e = w.fails(&["epoch", "plan"]);
+    assert!(e.contains("no group `acme`"), "{e}");
+}
