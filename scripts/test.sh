@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# (Later issues add their prerequisites here: anvil from npm, chromium.)
+# npm tools: solc and OpenZeppelin (contracts), anvil (chain tests).
+scripts/setup.sh
+# (Later issues add chromium here.)
 
 cargo test --workspace --locked "$@"
