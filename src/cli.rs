@@ -55,6 +55,23 @@ pub enum Command {
     /// Plan, run, show, export or verify epochs.
     #[command(subcommand)]
     Epoch(EpochCommand),
+    /// Merkle trees for claim-mode payouts.
+    #[command(subcommand)]
+    Merkle(MerkleCommand),
+}
+
+/// `iodao merkle …`.
+#[derive(Debug, Subcommand)]
+pub enum MerkleCommand {
+    /// Build the tree of a payouts CSV (lines `address,amount_wei`, 0x… or io1…):
+    /// prints the root; writes every claim with its proof as JSON.
+    Build {
+        /// The payouts file.
+        payouts: PathBuf,
+        /// Where to write the claims (default: claims.json beside the payouts).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `iodao recipient …`.

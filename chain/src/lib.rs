@@ -1,4 +1,8 @@
 //! iodao-chain: the only crate that speaks JSON-RPC. It implements core's
 //! ports against an EVM node with alloy: voting power at a block (staking
 //! buckets, ERC20Votes, balances), ioID registration checks, and the payout
-//! executor with its exactly-once journal. (Filled by the chain issue.)
+//! executor with its exactly-once journal; and it builds the Merkle trees
+//! of claim-mode payouts. It writes no SQL: what it records goes through
+//! core's store.
+
+pub mod merkle;

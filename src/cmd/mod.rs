@@ -4,11 +4,12 @@ mod audit;
 mod demo;
 mod epoch;
 mod link;
+mod merkle;
 mod proposal;
 mod recipient;
 pub mod serve;
 
-use crate::cli::{AuditCommand, Command, EpochCommand, ProposalCommand, RecipientCommand};
+use crate::cli::{AuditCommand, Command, EpochCommand, MerkleCommand, ProposalCommand, RecipientCommand};
 use crate::config::Config;
 use crate::wiring;
 
@@ -48,5 +49,6 @@ pub async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             EpochCommand::Export { number, out } => epoch::export(&cfg, number, out.as_deref()).await,
             EpochCommand::Verify { file } => epoch::verify(&file),
         },
+        Command::Merkle(MerkleCommand::Build { payouts, out }) => merkle::build(&payouts, out.as_deref()),
     }
 }

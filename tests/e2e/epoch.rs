@@ -104,3 +104,22 @@ fn a_bad_epoch_policy_is_refused_naming_the_key() {
     let e = w.fails(&["epoch", "plan"]);
     assert!(e.contains("no group `acme`"), "{e}");
 }
+
+#[test]
+fn merkle_build_prints_the_root_and_writes_every_proof() {
+    let w = Workdir::new();
+    let csv = format!("address,amount\n{ALICE},1000\n{BOB},2500\n{SOLAR},1\n");
+    std::fs::write(w.file("payouts.csv"), &csv).expect("csv");
+    let out = w.ok(&["merkle", "build", "payouts.csv"]);
+    let payouts = iodao_chain::merkle::parse_payouts(&csv).expect("parse");
+    let tree = iodao_chain::merkle::PayoutTree::build(&payouts).expect("tree");
+    assert!(out.contains(&format!("root {}", tree.root())), "{out}");
+    assert!(out.contains("3 claims, 3501 wei in all"), "{out}");
+    let claims: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.file("claims.json")).expect("claims")).expect("json");
+    assert_eq!(claims["claims"].as_array().expect("claims").len(), 3);
+
+    std::fs::write(w.file("bad.csv"), "address,amount\nnot-an-address,5\n").expect("csv");
+    let e = w.fails(&["merkle", "build", "bad.csv"]);
+    assert!(e.contains("line 2"), "{e}");
+}
