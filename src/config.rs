@@ -144,9 +144,12 @@ struct RawLinks {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawStake {
+    source: String,
     csv: String,
     #[serde(deserialize_with = "text")]
     block: String,
+    rpc_url: String,
+    token: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -172,7 +175,13 @@ impl Default for Raw {
             web: RawWeb { bind: "127.0.0.1:8080".into(), public_url: "http://127.0.0.1:8080".into() },
             chain: RawChain { id: "4689".into() },
             links: RawLinks { ttl: "10m".into() },
-            stake: RawStake { csv: "stake.csv".into(), block: "0".into() },
+            stake: RawStake {
+                source: "csv".into(),
+                csv: "stake.csv".into(),
+                block: "0".into(),
+                rpc_url: String::new(),
+                token: String::new(),
+            },
             governance: RawGovernance {
                 quorum: "1000".into(),
                 threshold: "50".into(),
@@ -194,6 +203,37 @@ impl Default for Raw {
             },
         }
     }
+}
+
+/// Where voting power comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StakeConfig {
+    /// The CSV snapshot (`stake.csv`, reported at `stake.block`).
+    Csv,
+    /// A token contract over JSON-RPC.
+    Token {
+        /// ERC20Votes checkpoints or plain balances.
+        power: iodao_chain::stake::TokenPower,
+        /// The node.
+        rpc_url: String,
+        /// The contract.
+        token: Address,
+    },
+}
+
+fn stake_source(raw: &RawStake) -> anyhow::Result<StakeConfig> {
+    use iodao_chain::stake::TokenPower;
+    let power = match raw.source.trim() {
+        "csv" => return Ok(StakeConfig::Csv),
+        "erc20votes" => TokenPower::Votes,
+        "erc20balance" => TokenPower::Balance,
+        other => bail!("config key `stake.source`: `{other}` is not one of csv, erc20votes, erc20balance"),
+    };
+    if raw.rpc_url.trim().is_empty() {
+        bail!("config key `stake.rpc_url`: needed for stake.source = {}", raw.source.trim());
+    }
+    let token = Address::parse(raw.token.trim()).map_err(|e| anyhow::anyhow!("config key `stake.token`: {e}"))?;
+    Ok(StakeConfig::Token { power, rpc_url: raw.rpc_url.trim().to_owned(), token })
 }
 
 /// When epochs run and what they split.
@@ -338,6 +378,8 @@ pub struct Config {
     pub web_bind: SocketAddr,
     /// What wallet-link challenges name: domain, portal URL, chain id, lifetime.
     pub links: LinkSettings,
+    /// Where voting power comes from.
+    pub stake_source: StakeConfig,
     /// The CSV stake snapshot (`address,amount`).
     pub stake_csv: PathBuf,
     /// The block the CSV snapshot is reported at.
@@ -384,6 +426,7 @@ impl Config {
                 chain_id: key("chain.id", raw.chain.id.parse::<u64>())?,
                 ttl: chrono::Duration::from_std(duration("links.ttl", &raw.links.ttl)?)?,
             },
+            stake_source: stake_source(&raw.stake)?,
             stake_csv: PathBuf::from(raw.stake.csv),
             stake_block: key("stake.block", raw.stake.block.parse::<u64>())?,
             lifecycle_interval: duration("governance.lifecycle_interval", &raw.governance.lifecycle_interval)?,
@@ -536,5 +579,30 @@ mod schedule_tests {
         raw.epochs.schedule = "0 0 *".into();
         let e = Config::from_raw(raw).unwrap_err().to_string();
         assert!(e.contains("epochs.schedule") && e.contains("3 fields"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod stake_tests {
+    use super::*;
+
+    #[test]
+    fn a_token_source_needs_a_node_and_a_contract() {
+        let c = Config::from_toml_str(
+            "[stake]\nsource = \"erc20votes\"\nrpc_url = \"http://127.0.0.1:8545\"\ntoken = \"io1ld53vz2u580kpwmee6fvu048fsmut56ep6dmat\"",
+        )
+        .unwrap();
+        assert!(matches!(
+            c.stake_source,
+            StakeConfig::Token { power: iodao_chain::stake::TokenPower::Votes, ref rpc_url, .. } if rpc_url == "http://127.0.0.1:8545"
+        ));
+        let e = Config::from_toml_str("[stake]\nsource = \"erc20votes\"").unwrap_err().to_string();
+        assert!(e.contains("stake.rpc_url"), "{e}");
+        let e = Config::from_toml_str("[stake]\nsource = \"erc20balance\"\nrpc_url = \"http://x\"\ntoken = \"nope\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("stake.token"), "{e}");
+        let e = Config::from_toml_str("[stake]\nsource = \"buckets\"").unwrap_err().to_string();
+        assert!(e.contains("stake.source") && e.contains("erc20votes"), "{e}");
     }
 }

@@ -4,11 +4,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use iodao_chain::stake::TokenStake;
 use iodao_core::{
-    Address, Allocations, Amount, CsvStakeSource, Epochs, Governance, Links, StakeError, StakeSource, Store,
+    Address, Allocations, Amount, CachedStake, CsvStakeSource, Epochs, Governance, Links, StakeError, StakeSource,
+    Store,
 };
 
-use crate::config::Config;
+use crate::config::{Config, StakeConfig};
 
 /// Stands in when no stake source is configured: every read says how to fix it.
 struct NoStakeSource;
@@ -34,9 +36,16 @@ pub async fn store(cfg: &Config) -> anyhow::Result<Store> {
     Store::open(&cfg.database_url).await.with_context(|| format!("cannot open the database {}", cfg.database_url))
 }
 
-/// The configured stake source: the CSV if it exists, otherwise one that
-/// explains what to configure.
-pub fn stake(cfg: &Config) -> anyhow::Result<Arc<dyn StakeSource>> {
+/// The configured stake source: a token contract over JSON-RPC (its answers
+/// cached in `store` per voter and block), or the CSV if it exists, or one
+/// that explains what to configure.
+pub fn stake(cfg: &Config, store: &Store) -> anyhow::Result<Arc<dyn StakeSource>> {
+    if let StakeConfig::Token { power, rpc_url, token } = &cfg.stake_source {
+        let source = TokenStake::connect(rpc_url, *token, *power)?;
+        let name = format!("{}:{}:{}", power.as_str(), cfg.links.chain_id, token.to_hex());
+        tracing::info!(source = %name, "stake from a token contract");
+        return Ok(Arc::new(CachedStake::new(Arc::new(source), store.clone(), name)));
+    }
     if cfg.stake_csv.exists() {
         let csv = CsvStakeSource::load(&cfg.stake_csv)?.at_block(cfg.stake_block);
         tracing::info!(path = %cfg.stake_csv.display(), stakers = csv.stakers().count(), "stake from CSV");
@@ -54,18 +63,21 @@ pub async fn links(cfg: &Config) -> anyhow::Result<Links> {
 
 /// The governance service over the configured store and stake.
 pub async fn governance(cfg: &Config) -> anyhow::Result<Governance> {
-    Ok(Governance::new(store(cfg).await?, stake(cfg)?)
-        .with_rules(cfg.proposal_rules.clone())
-        .with_chain_id(cfg.links.chain_id))
+    let store = store(cfg).await?;
+    let stake = stake(cfg, &store)?;
+    Ok(Governance::new(store, stake).with_rules(cfg.proposal_rules.clone()).with_chain_id(cfg.links.chain_id))
 }
 
 /// The allocation-vote service over the configured store and stake.
 pub async fn allocations(cfg: &Config) -> anyhow::Result<Allocations> {
-    Ok(Allocations::new(store(cfg).await?, stake(cfg)?))
+    let store = store(cfg).await?;
+    let stake = stake(cfg, &store)?;
+    Ok(Allocations::new(store, stake))
 }
 
 /// The epoch service over a store (shared with the other services of a
 /// process) and the configured stake and epoch settings.
 pub fn epochs(cfg: &Config, store: Store) -> anyhow::Result<Epochs> {
-    Ok(Epochs::new(store, stake(cfg)?, cfg.epochs.settings.clone()))
+    let stake = stake(cfg, &store)?;
+    Ok(Epochs::new(store, stake, cfg.epochs.settings.clone()))
 }

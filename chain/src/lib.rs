@@ -6,3 +6,4 @@
 //! core's store.
 
 pub mod merkle;
+pub mod stake;

@@ -22,5 +22,5 @@ pub use epochs::{Bundle, EpochError, EpochSettings, Epochs, Ran, RecipientBounds
 pub use governance::{Ballot, CastVote, Governance, GovernanceError, ProposalRules, Step};
 pub use links::{Challenge, LinkError, LinkSettings, Linked, Links};
 pub use signed::SignedError;
-pub use stake::{CsvStakeSource, StakeError, StakeSource};
+pub use stake::{CachedStake, CsvStakeSource, StakeError, StakeSource};
 pub use store::{AuditError, EpochRow, PayoutRow, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};

@@ -49,6 +49,41 @@ pub trait StakeSource: Send + Sync {
     async fn power_at(&self, voter: Address, block: u64) -> Result<Amount, StakeError>;
 }
 
+/// Caches another source's answers per (voter, block) in the store: a past
+/// block's state never changes, so each power is read from the node once,
+/// and a vote counted again (a recount, an epoch re-run) never depends on
+/// the node being up. `source` names the inner source (kind, chain,
+/// contract) so a changed configuration never reads another's cache.
+pub struct CachedStake {
+    inner: std::sync::Arc<dyn StakeSource>,
+    store: crate::store::Store,
+    source: String,
+}
+
+impl CachedStake {
+    /// Wraps `inner`, caching under the name `source`.
+    pub fn new(inner: std::sync::Arc<dyn StakeSource>, store: crate::store::Store, source: impl Into<String>) -> Self {
+        Self { inner, store, source: source.into() }
+    }
+}
+
+#[async_trait]
+impl StakeSource for CachedStake {
+    async fn current_block(&self) -> Result<u64, StakeError> {
+        self.inner.current_block().await
+    }
+
+    async fn power_at(&self, voter: Address, block: u64) -> Result<Amount, StakeError> {
+        let cache = |e: crate::store::StoreError| StakeError::Unavailable(format!("stake cache: {e}"));
+        if let Some(p) = self.store.cached_power(&self.source, voter, block).await.map_err(cache)? {
+            return Ok(p);
+        }
+        let power = self.inner.power_at(voter, block).await?;
+        self.store.cache_power(&self.source, voter, block, power).await.map_err(cache)?;
+        Ok(power)
+    }
+}
+
 /// A fixed snapshot of stake from a CSV file with the header `address,amount`:
 /// `address` in `0x…` or `io1…` form, `amount` in IOTX (up to 18 decimals).
 ///

@@ -88,7 +88,7 @@ const SPLITS: [&str; 8] = [
 /// the schedule's latest slot (once), printing its allocation.
 async fn seed_epoch(cfg: &Config, gov: &Governance) -> anyhow::Result<()> {
     let now = Utc::now();
-    let allocations = Allocations::new(gov.store().clone(), wiring::stake(cfg)?);
+    let allocations = Allocations::new(gov.store().clone(), wiring::stake(cfg, gov.store())?);
     if allocations.recipients().await?.is_empty() {
         for (name, category) in RECIPIENTS {
             allocations.add_recipient(name, category, demo_address(name), &Actor::Cli, now).await?;

@@ -19,9 +19,10 @@ pub async fn add(cfg: &Config, name: &str, category: &str, payout: &str) -> anyh
 
 /// Lists recipients with their weight at the stake source's current block.
 pub async fn list(cfg: &Config) -> anyhow::Result<()> {
-    let a = wiring::allocations(cfg).await?;
+    let store = wiring::store(cfg).await?;
+    let stake = wiring::stake(cfg, &store)?;
+    let a = iodao_core::Allocations::new(store, stake.clone());
     let recipients = a.recipients().await?;
-    let stake = wiring::stake(cfg)?;
     let weights = match stake.current_block().await {
         Ok(block) => Some(a.weights_at(block).await?),
         Err(e) => {

@@ -12,6 +12,7 @@ mod audit;
 mod epochs;
 mod links;
 mod proposals;
+mod stake;
 mod votes;
 
 use std::str::FromStr;
