@@ -5,5 +5,6 @@
 //! of claim-mode payouts. It writes no SQL: what it records goes through
 //! core's store.
 
+pub mod contracts;
 pub mod merkle;
 pub mod stake;
