@@ -3,12 +3,10 @@
 //! accounts, native IOTX to already-funded accounts) and Merkle claims.
 //! `cargo bench -p iodao-chain --bench gas` (scripts/setup.sh first).
 
-use std::path::Path;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-use alloy::node_bindings::Anvil;
 use alloy::primitives::{Address, U256};
-use alloy::providers::{Provider, ProviderBuilder};
-use alloy::signers::local::PrivateKeySigner;
 use alloy::sol;
 use iodao_chain::contracts::Distributor;
 use iodao_chain::merkle::PayoutTree;

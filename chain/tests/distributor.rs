@@ -3,13 +3,12 @@
 //! claims built by the Rust tree pay sampled recipients once, and a wrong
 //! proof pays nothing.
 
-use std::path::Path;
+mod common;
 
-use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::{Address, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use alloy::signers::local::PrivateKeySigner;
+use alloy::providers::Provider;
 use alloy::sol;
+use common::{anvil, wallet};
 use iodao_chain::contracts::Distributor;
 use iodao_chain::merkle::PayoutTree;
 
@@ -29,17 +28,6 @@ fn reverted<T>(r: Result<T, alloy::contract::Error>, name: &str) -> bool {
     }
 }
 
-fn anvil() -> AnvilInstance {
-    let bin =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
-    Anvil::at(bin).args(["--gas-limit", "100000000"]).try_spawn().expect("anvil starts (scripts/setup.sh)")
-}
-
-fn wallet(node: &AnvilInstance) -> DynProvider {
-    let signer: PrivateKeySigner = node.keys()[0].clone().into();
-    ProviderBuilder::new().wallet(signer).connect_http(node.endpoint_url()).erased()
-}
-
 /// `n` fresh recipients and distinct amounts.
 fn payouts(n: usize, salt: u8) -> Vec<(Address, U256)> {
     (0..n)
@@ -55,7 +43,7 @@ fn payouts(n: usize, salt: u8) -> Vec<(Address, U256)> {
 #[tokio::test]
 async fn an_erc20_batch_of_500_pays_each_exactly_once() {
     let node = anvil();
-    let p = wallet(&node);
+    let p = wallet(&node, 0);
     let owner = node.addresses()[0];
     let token = MockERC20::deploy(&p).await.unwrap();
     let d = Distributor::deploy(&p, owner, *token.address(), false).await.unwrap();
@@ -81,7 +69,7 @@ async fn an_erc20_batch_of_500_pays_each_exactly_once() {
 #[tokio::test]
 async fn a_native_batch_of_500_pays_each_exactly_once() {
     let node = anvil();
-    let p = wallet(&node);
+    let p = wallet(&node, 0);
     let owner = node.addresses()[0];
     let d = Distributor::deploy(&p, owner, Address::ZERO, false).await.unwrap();
     let list = payouts(500, 0x1a);
@@ -107,7 +95,7 @@ async fn a_native_batch_of_500_pays_each_exactly_once() {
 #[tokio::test]
 async fn merkle_claims_pay_once_and_a_wrong_proof_pays_nothing() {
     let node = anvil();
-    let p = wallet(&node);
+    let p = wallet(&node, 0);
     let owner = node.addresses()[0];
     let token = MockERC20::deploy(&p).await.unwrap();
     let d = Distributor::deploy(&p, owner, *token.address(), true).await.unwrap();

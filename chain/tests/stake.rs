@@ -1,15 +1,15 @@
 //! Voting power read from token contracts on a real local node (anvil from
 //! tools/, started on a free port per test and stopped on drop).
 
-use std::path::Path;
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::primitives::U256;
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use alloy::signers::local::PrivateKeySigner;
+use alloy::providers::Provider;
 use alloy::sol;
+use common::{anvil, wallet};
 use iodao_chain::stake::{TokenPower, TokenStake};
 use iodao_core::{Address, Amount, CachedStake, StakeError, StakeSource, Store};
 
@@ -24,17 +24,6 @@ sol!(
     "../contracts/out/MockERC20.json"
 );
 
-fn anvil() -> AnvilInstance {
-    let bin =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
-    Anvil::at(bin).try_spawn().expect("anvil starts (scripts/setup.sh installs it)")
-}
-
-fn wallet(node: &AnvilInstance) -> DynProvider {
-    let signer: PrivateKeySigner = node.keys()[0].clone().into();
-    ProviderBuilder::new().wallet(signer).connect_http(node.endpoint_url()).erased()
-}
-
 fn addr(a: alloy::primitives::Address) -> Address {
     Address::from(a.into_array())
 }
@@ -42,13 +31,12 @@ fn addr(a: alloy::primitives::Address) -> Address {
 #[tokio::test]
 async fn erc20votes_power_is_read_at_a_past_block() {
     let node = anvil();
-    let p = wallet(&node);
+    let p = wallet(&node, 0);
     let alice = node.addresses()[1];
     let token = VotesToken::deploy(&p).await.expect("deploy");
     token.mint(alice, U256::from(700u64)).send().await.unwrap().get_receipt().await.unwrap();
     // Votes count once delegated: alice delegates to herself.
-    let alice_signer: PrivateKeySigner = node.keys()[1].clone().into();
-    let as_alice = ProviderBuilder::new().wallet(alice_signer).connect_http(node.endpoint_url()).erased();
+    let as_alice = wallet(&node, 1);
     VotesToken::new(*token.address(), &as_alice).delegate(alice).send().await.unwrap().get_receipt().await.unwrap();
     let snapshot = p.get_block_number().await.unwrap();
     token.mint(alice, U256::from(300u64)).send().await.unwrap().get_receipt().await.unwrap();
@@ -66,7 +54,7 @@ async fn erc20votes_power_is_read_at_a_past_block() {
 #[tokio::test]
 async fn a_plain_balance_is_read_at_a_past_block_and_cached() {
     let node = anvil();
-    let p = wallet(&node);
+    let p = wallet(&node, 0);
     let bob = node.addresses()[2];
     let token = MockERC20::deploy(&p).await.expect("deploy");
     token.mint(bob, U256::from(5u64)).send().await.unwrap().get_receipt().await.unwrap();
