@@ -30,11 +30,8 @@ fn payouts(n: usize, salt: u8) -> Vec<(Address, U256)> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let bin =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
-    let node = Anvil::at(bin).args(["--gas-limit", "100000000"]).try_spawn().expect("anvil (scripts/setup.sh)");
-    let signer: PrivateKeySigner = node.keys()[0].clone().into();
-    let p = ProviderBuilder::new().wallet(signer).connect_http(node.endpoint_url()).erased();
+    let node = common::anvil();
+    let p = common::wallet(&node, 0);
     let owner = node.addresses()[0];
     let token = MockERC20::deploy(&p).await.expect("token");
     let erc = Distributor::deploy(&p, owner, *token.address(), false).await.expect("erc20 distributor");
