@@ -36,14 +36,27 @@ async fn main() {
     let token = MockERC20::deploy(&p).await.expect("token");
     let erc = Distributor::deploy(&p, owner, *token.address(), false).await.expect("erc20 distributor");
     let native = Distributor::deploy(&p, owner, Address::ZERO, false).await.expect("native distributor");
-    token.mint(*erc.address(), U256::from(10u128.pow(27))).send().await.unwrap().get_receipt().await.unwrap();
+    token
+        .mint(*erc.address(), U256::from(10u128.pow(27)))
+        .send()
+        .await
+        .expect("send")
+        .get_receipt()
+        .await
+        .expect("mined");
 
     println!("{:<44} {:>12} {:>10}   reference", "operation", "gas", "per unit");
     for (batch, n) in [(0u32, 100usize), (1, 500)] {
         let list = payouts(n, 0xe0 + batch as u8);
         let (to, amounts): (Vec<Address>, Vec<U256>) = list.iter().copied().unzip();
-        let r =
-            erc.distribute(1, batch, to.clone(), amounts.clone()).send().await.unwrap().get_receipt().await.unwrap();
+        let r = erc
+            .distribute(1, batch, to.clone(), amounts.clone())
+            .send()
+            .await
+            .expect("send")
+            .get_receipt()
+            .await
+            .expect("mined");
         let g = r.gas_used;
         println!("{:<44} {g:>12} {:>10}   Disperse 26 300", format!("ERC-20 push, {n} fresh recipients"), g / n as u64);
 
@@ -54,13 +67,20 @@ async fn main() {
             .value(U256::from(n))
             .send()
             .await
-            .unwrap()
+            .expect("send")
             .get_receipt()
             .await
-            .unwrap();
+            .expect("mined");
         let total = amounts.iter().fold(U256::ZERO, |a, v| a + v);
-        let r =
-            native.distribute(2, batch, to, amounts).value(total).send().await.unwrap().get_receipt().await.unwrap();
+        let r = native
+            .distribute(2, batch, to, amounts)
+            .value(total)
+            .send()
+            .await
+            .expect("send")
+            .get_receipt()
+            .await
+            .expect("mined");
         let g = r.gas_used;
         println!(
             "{:<44} {g:>12} {:>10}   Disperse 10 300",
@@ -72,14 +92,21 @@ async fn main() {
     let claims = Distributor::deploy(&p, owner, *token.address(), true).await.expect("claim distributor");
     let list = payouts(1000, 0xc0);
     let total = list.iter().fold(U256::ZERO, |a, (_, v)| a + v);
-    token.mint(*claims.address(), total).send().await.unwrap().get_receipt().await.unwrap();
+    token.mint(*claims.address(), total).send().await.expect("send").get_receipt().await.expect("mined");
     let tree = PayoutTree::build(&list).expect("tree");
-    claims.setRoot(7, tree.root(), total).send().await.unwrap().get_receipt().await.unwrap();
+    claims.setRoot(7, tree.root(), total).send().await.expect("send").get_receipt().await.expect("mined");
     let sample = [0usize, 17, 123, 256, 511, 700, 999, 400, 3, 888];
     let mut sum = 0u64;
     for &i in &sample {
         let (a, v) = list[i];
-        let r = claims.claim(7, U256::from(i), a, v, tree.proof(i)).send().await.unwrap().get_receipt().await.unwrap();
+        let r = claims
+            .claim(7, U256::from(i), a, v, tree.proof(i))
+            .send()
+            .await
+            .expect("send")
+            .get_receipt()
+            .await
+            .expect("mined");
         sum += r.gas_used;
     }
     println!(

@@ -19,11 +19,14 @@ fn settings(budget_iotx: u64) -> EpochSettings {
 /// swap 100 (see the allocations tests).
 async fn seeded(g: &TestGov) -> (i64, i64) {
     let a = Allocations::new(g.gov.store().clone(), g.stake.clone());
-    let solar = a.add_recipient("solar-farms", Category::DeviceProgram, carol(), &Actor::Cli, t(0)).await.unwrap();
-    let swap = a.add_recipient("swap-dapp", Category::Dapp, bob(), &Actor::Cli, t(0)).await.unwrap();
-    a.set(alice(), "solar-farms=60 swap-dapp=40", t(1)).await.unwrap();
-    a.set(bob(), "swap-dapp=100", t(2)).await.unwrap();
-    a.set(carol(), "solar-farms=25", t(3)).await.unwrap();
+    let add = |name, category, payout| a.add_recipient(name, category, payout, &Actor::Cli, t(0));
+    let solar = add("solar-farms", Category::DeviceProgram, carol()).await.expect("add solar");
+    let swap = add("swap-dapp", Category::Dapp, bob()).await.expect("add swap");
+    for (voter, split, at) in
+        [(alice(), "solar-farms=60 swap-dapp=40", 1), (bob(), "swap-dapp=100", 2), (carol(), "solar-farms=25", 3)]
+    {
+        a.set(voter, split, t(at)).await.expect("allocate");
+    }
     (solar.id.get(), swap.id.get())
 }
 
