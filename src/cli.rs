@@ -127,6 +127,15 @@ pub enum EpochCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Pay an epoch on-chain through the configured Distributor, in journaled
+    /// batches; run again to resume after a crash (nothing is paid twice).
+    Execute {
+        /// The epoch number.
+        number: u64,
+        /// Print the batches without sending anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Recompute an exported bundle and check it to the wei.
     Verify {
         /// The bundle file.

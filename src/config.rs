@@ -133,6 +133,13 @@ struct RawWeb {
 struct RawChain {
     #[serde(deserialize_with = "text")]
     id: String,
+    rpc_url: String,
+    distributor: String,
+    #[serde(deserialize_with = "text")]
+    confirmations: String,
+    #[serde(deserialize_with = "text")]
+    batch_size: String,
+    executor_key_file: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -173,7 +180,14 @@ impl Default for Raw {
         Self {
             database_url: "sqlite://iodao.db".into(),
             web: RawWeb { bind: "127.0.0.1:8080".into(), public_url: "http://127.0.0.1:8080".into() },
-            chain: RawChain { id: "4689".into() },
+            chain: RawChain {
+                id: "4689".into(),
+                rpc_url: String::new(),
+                distributor: String::new(),
+                confirmations: "1".into(),
+                batch_size: "200".into(),
+                executor_key_file: String::new(),
+            },
             links: RawLinks { ttl: "10m".into() },
             stake: RawStake {
                 source: "csv".into(),
@@ -390,6 +404,42 @@ pub struct Config {
     pub proposal_rules: ProposalRules,
     /// Epochs: schedule, budget, policy.
     pub epochs: EpochConfig,
+    /// Paying epochs on-chain.
+    pub payouts: PayoutConfig,
+}
+
+/// Where and how epochs are paid. The executor's key is not here: it is read
+/// from `IODAO_EXECUTOR_KEY` or the file `chain.executor_key_file` when
+/// paying, and never logged.
+#[derive(Debug, Clone)]
+pub struct PayoutConfig {
+    /// The node.
+    pub rpc_url: String,
+    /// The push-mode Distributor.
+    pub distributor: Option<Address>,
+    /// Blocks a payout must be buried under before it counts as confirmed.
+    pub confirmations: u64,
+    /// Recipients per transaction.
+    pub batch_size: usize,
+    /// A file holding the executor key.
+    pub key_file: Option<PathBuf>,
+}
+
+impl PayoutConfig {
+    /// The executor key: `IODAO_EXECUTOR_KEY`, else the key file.
+    pub fn key(&self) -> anyhow::Result<String> {
+        if let Ok(k) = std::env::var("IODAO_EXECUTOR_KEY")
+            && !k.trim().is_empty()
+        {
+            return Ok(k.trim().to_owned());
+        }
+        let Some(path) = &self.key_file else {
+            bail!("no executor key: set IODAO_EXECUTOR_KEY or config key `chain.executor_key_file`");
+        };
+        let k = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the executor key file {}: {e}", path.display()))?;
+        Ok(k.trim().to_owned())
+    }
 }
 
 impl Config {
@@ -403,8 +453,10 @@ impl Config {
         // Environment values are taken as text, exactly as written: figment
         // would otherwise read `0.1000000000000000001` as a float and round it.
         for (key, value) in Env::prefixed("IODAO_").split("__").iter() {
-            if key.as_str().eq_ignore_ascii_case("config") {
-                continue; // IODAO_CONFIG names the file; it is not a key.
+            if key.as_str().eq_ignore_ascii_case("config") || key.as_str().eq_ignore_ascii_case("executor_key") {
+                // IODAO_CONFIG names the file; IODAO_EXECUTOR_KEY is a secret
+                // read only when paying. Neither is a key.
+                continue;
             }
             figment = figment.merge(Serialized::default(&key.as_str().to_ascii_lowercase(), value));
         }
@@ -453,6 +505,19 @@ impl Config {
                 threshold: key("governance.threshold", Bps::parse_percent(&raw.governance.threshold))?,
             },
             epochs: raw.epochs.check()?,
+            payouts: PayoutConfig {
+                rpc_url: raw.chain.rpc_url.trim().to_owned(),
+                distributor: match raw.chain.distributor.trim() {
+                    "" => None,
+                    d => Some(key("chain.distributor", Address::parse(d))?),
+                },
+                confirmations: key("chain.confirmations", raw.chain.confirmations.parse::<u64>())?,
+                batch_size: key("chain.batch_size", raw.chain.batch_size.parse::<usize>())?,
+                key_file: match raw.chain.executor_key_file.trim() {
+                    "" => None,
+                    f => Some(PathBuf::from(f)),
+                },
+            },
         };
         if !cfg.database_url.starts_with("sqlite:") {
             bail!("config key `database_url`: `{}` is not supported yet; use sqlite://PATH", cfg.database_url);

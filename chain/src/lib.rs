@@ -6,5 +6,6 @@
 //! core's store.
 
 pub mod contracts;
+pub mod executor;
 pub mod merkle;
 pub mod stake;

@@ -9,6 +9,7 @@
 pub mod allocations;
 pub mod domain;
 pub mod epochs;
+pub mod execution;
 pub mod governance;
 pub mod links;
 pub mod signed;

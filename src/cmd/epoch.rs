@@ -180,3 +180,38 @@ pub fn verify(file: &Path) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Pays an epoch (or resumes paying it), printing each step.
+pub async fn execute(cfg: &Config, number: u64, dry_run: bool) -> anyhow::Result<()> {
+    use iodao_core::execution::{Executor, Step};
+    use std::io::Write;
+
+    let pc = &cfg.payouts;
+    let store = wiring::store(cfg).await?;
+    if dry_run {
+        for b in iodao_core::execution::plan(&store, number, pc.batch_size).await? {
+            let total = b.payouts.iter().fold(alloy_primitives::U256::ZERO, |a, (_, v)| a + v);
+            println!("batch {}: {} recipients, {} IOTX", b.batch, b.payouts.len(), iotx(total));
+        }
+        println!("(dry run: nothing sent)");
+        return Ok(());
+    }
+    let distributor = pc.distributor.context("config key `chain.distributor` is not set")?;
+    anyhow::ensure!(!pc.rpc_url.is_empty(), "config key `chain.rpc_url` is not set");
+    let chain = iodao_chain::executor::AlloyPayouts::connect(&pc.rpc_url, &pc.key()?, distributor, pc.confirmations)?;
+    let ex = Executor::new(store, Arc::new(chain), pc.batch_size);
+    let steps = ex
+        .execute(number, &|s: &Step| {
+            // Each step on stdout as it happens; a closed stdout must not stop payment.
+            let line = match s {
+                Step::AlreadyConfirmed(b) => format!("batch {b} already confirmed"),
+                Step::FoundPaid(b) => format!("batch {b} found paid on-chain"),
+                Step::Sent(b, sent) => format!("batch {b} sent: {} (nonce {})", sent.tx_hash, sent.nonce),
+                Step::Confirmed(b, block) => format!("batch {b} confirmed in block {block}"),
+            };
+            let _ = writeln!(std::io::stdout(), "{line}");
+        })
+        .await?;
+    println!("epoch {number} paid: {} batches", steps.iter().filter(|s| !matches!(s, Step::Sent(..))).count());
+    Ok(())
+}

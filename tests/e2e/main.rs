@@ -3,6 +3,7 @@
 
 mod cli;
 mod epoch;
+mod execute;
 mod helpers;
 mod link;
 mod serve;

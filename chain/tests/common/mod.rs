@@ -11,8 +11,10 @@ use alloy::signers::local::PrivateKeySigner;
 
 /// A node whose blocks take 100 M gas (a 500-recipient batch fits).
 pub fn anvil() -> AnvilInstance {
-    let bin =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
+    // Used from chain/ and from the root package: find the workspace's tools/.
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = here.ancestors().find(|d| d.join("tools/package.json").exists()).unwrap_or(here);
+    let bin = root.join("tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
     Anvil::at(bin).args(["--gas-limit", "100000000"]).try_spawn().expect("anvil starts (scripts/setup.sh installs it)")
 }
 

@@ -9,6 +9,7 @@
 
 mod allocations;
 mod audit;
+mod batches;
 mod epochs;
 mod links;
 mod proposals;
@@ -24,6 +25,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use allocations::RecipientError;
 pub use audit::AuditError;
+pub use batches::BatchRow;
 pub use epochs::{EpochRow, NewEpoch, PayoutRow};
 pub use links::{Consumed, StoredChallenge};
 pub use proposals::{ProposalQuery, TransitionFailed};

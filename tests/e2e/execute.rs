@@ -1,0 +1,88 @@
+//! Paying an epoch on a real node, with the executor really killed between
+//! sending a batch and confirming it: the second run confirms that batch
+//! from the chain, pays the rest, and every recipient is paid exactly once.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use alloy::primitives::{Address, U256};
+use alloy::providers::Provider;
+use iodao_chain::contracts::Distributor;
+
+use crate::helpers::Workdir;
+
+#[path = "../../chain/tests/common/mod.rs"]
+mod node;
+
+const ALICE: &str = "0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
+const BOB: &str = "0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
+const SOLAR: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
+const SWAP: &str = "0xd0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
+
+fn iotx(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18u8))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_killed_between_send_and_confirm_resumes_to_exactly_once() {
+    let anvil = node::anvil();
+    let p = node::wallet(&anvil, 0);
+    let d = Distributor::deploy(&p, anvil.addresses()[0], Address::ZERO, false).await.expect("deploy");
+
+    // An epoch of 1 600 IOTX: solar 600, swap 1 000.
+    let w = Workdir::new();
+    std::fs::write(w.file("stake.csv"), format!("address,amount\n{ALICE},100\n{BOB},60\n")).expect("stake.csv");
+    w.ok(&["recipient", "add", "solar", "--category", "device-program", "--payout", SOLAR]);
+    w.ok(&["recipient", "add", "swap", "--category", "dapp", "--payout", SWAP]);
+    w.ok(&["allocate", ALICE, "solar=60 swap=40"]);
+    w.ok(&["allocate", BOB, "swap=100"]);
+    let run = w.cmd(&["epoch", "run"]).env("IODAO_EPOCHS__BUDGET", "1600").output().expect("epoch run");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let fund = alloy::rpc::types::TransactionRequest::default().to(*d.address()).value(iotx(1600));
+    p.send_transaction(fund).await.expect("fund").get_receipt().await.expect("funded");
+
+    let key = alloy::primitives::hex::encode(anvil.keys()[0].to_bytes());
+    let execute = || {
+        let mut c = w.cmd(&["epoch", "execute", "1"]);
+        c.env("IODAO_CHAIN__RPC_URL", anvil.endpoint())
+            .env("IODAO_CHAIN__DISTRIBUTOR", d.address().to_string())
+            .env("IODAO_CHAIN__BATCH_SIZE", "1")
+            .env("IODAO_EXECUTOR_KEY", &key);
+        c
+    };
+
+    // Blocks stop being mined: the first batch is sent and stays pending,
+    // and the executor is killed while it waits for it.
+    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), (false,)).await.expect("automine off");
+    let mut child = execute().stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let sent = lines.next().expect("a line").expect("read");
+    assert!(sent.starts_with("batch 0 sent: 0x"), "{sent}");
+    child.kill().expect("kill");
+    child.wait().expect("reaped");
+
+    // The pending transaction is mined; nothing else was sent.
+    let _: serde_json::Value = p.raw_request("evm_setAutomine".into(), (true,)).await.expect("automine on");
+    let _: serde_json::Value = p.raw_request("evm_mine".into(), ()).await.expect("mine");
+    let solar: Address = SOLAR.parse().expect("addr");
+    let swap: Address = SWAP.parse().expect("addr");
+    assert_eq!(p.get_balance(solar).await.expect("balance") + p.get_balance(swap).await.expect("balance"), iotx(600));
+
+    // The second run confirms batch 0 from the chain and pays batch 1.
+    let out = execute().output().expect("resume");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("batch 0 confirmed in block"), "{text}");
+    assert!(!text.contains("batch 0 sent"), "batch 0 must not be sent again:\n{text}");
+    assert!(text.contains("batch 1 sent") && text.contains("batch 1 confirmed"), "{text}");
+
+    assert_eq!(p.get_balance(solar).await.expect("balance"), iotx(600));
+    assert_eq!(p.get_balance(swap).await.expect("balance"), iotx(1000));
+    assert_eq!(p.get_balance(*d.address()).await.expect("balance"), U256::ZERO);
+
+    // A third run pays nothing.
+    let again = String::from_utf8(execute().output().expect("again").stdout).expect("utf-8");
+    assert!(again.contains("batch 0 already confirmed") && again.contains("batch 1 already confirmed"), "{again}");
+    assert_eq!(p.get_balance(*d.address()).await.expect("balance"), U256::ZERO);
+    assert!(w.ok(&["epoch", "list"]).contains("executed"));
+}
