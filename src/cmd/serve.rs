@@ -10,6 +10,7 @@ use crate::wiring;
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
 pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
+    let stop_signal = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(cfg.web_bind)
         .await
         .with_context(|| format!("cannot listen on {} (config key `web.bind`)", cfg.web_bind))?;
@@ -27,7 +28,7 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
         let _ = web_stop.wait_for(|stop| *stop).await;
     });
     let signal = async {
-        shutdown_signal().await;
+        stop_signal.await;
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
     };
@@ -123,29 +124,26 @@ async fn sleep_or_stop(d: std::time::Duration, stop: &mut watch::Receiver<bool>)
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Registers for SIGINT and SIGTERM now (before "listening on" is printed,
+/// so a signal sent as soon as the server answers is never missed) and
+/// returns a future that ends at the first of them.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+        let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
             }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
