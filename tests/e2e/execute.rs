@@ -85,4 +85,8 @@ async fn a_run_killed_between_send_and_confirm_resumes_to_exactly_once() {
     assert!(again.contains("batch 0 already confirmed") && again.contains("batch 1 already confirmed"), "{again}");
     assert_eq!(p.get_balance(*d.address()).await.expect("balance"), U256::ZERO);
     assert!(w.ok(&["epoch", "list"]).contains("executed"));
+
+    // And anyone can still recompute what was paid from the published bundle.
+    w.ok(&["epoch", "export", "1", "--out", "epoch-1.json"]);
+    assert!(w.ok(&["epoch", "verify", "epoch-1.json"]).contains("epoch 1 verifies: 2 payouts, 1600 IOTX spent"));
 }
