@@ -157,6 +157,8 @@ struct RawStake {
     block: String,
     rpc_url: String,
     token: String,
+    #[serde(deserialize_with = "text")]
+    from_block: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -195,6 +197,7 @@ impl Default for Raw {
                 block: "0".into(),
                 rpc_url: String::new(),
                 token: String::new(),
+                from_block: "0".into(),
             },
             governance: RawGovernance {
                 quorum: "1000".into(),
@@ -224,6 +227,15 @@ impl Default for Raw {
 pub enum StakeConfig {
     /// The CSV snapshot (`stake.csv`, reported at `stake.block`).
     Csv,
+    /// IoTeX system staking buckets (IIP-13 NFT contract) over JSON-RPC.
+    Buckets {
+        /// The node.
+        rpc_url: String,
+        /// The staking contract.
+        contract: Address,
+        /// The block it was deployed at (where transfer scans start).
+        from_block: u64,
+    },
     /// A token contract over JSON-RPC.
     Token {
         /// ERC20Votes checkpoints or plain balances.
@@ -241,12 +253,20 @@ fn stake_source(raw: &RawStake) -> anyhow::Result<StakeConfig> {
         "csv" => return Ok(StakeConfig::Csv),
         "erc20votes" => TokenPower::Votes,
         "erc20balance" => TokenPower::Balance,
-        other => bail!("config key `stake.source`: `{other}` is not one of csv, erc20votes, erc20balance"),
+        "system-staking" => TokenPower::Votes, // replaced below
+        other => {
+            bail!("config key `stake.source`: `{other}` is not one of csv, erc20votes, erc20balance, system-staking")
+        }
     };
     if raw.rpc_url.trim().is_empty() {
         bail!("config key `stake.rpc_url`: needed for stake.source = {}", raw.source.trim());
     }
     let token = Address::parse(raw.token.trim()).map_err(|e| anyhow::anyhow!("config key `stake.token`: {e}"))?;
+    if raw.source.trim() == "system-staking" {
+        let from_block =
+            raw.from_block.parse::<u64>().map_err(|e| anyhow::anyhow!("config key `stake.from_block`: {e}"))?;
+        return Ok(StakeConfig::Buckets { rpc_url: raw.rpc_url.trim().to_owned(), contract: token, from_block });
+    }
     Ok(StakeConfig::Token { power, rpc_url: raw.rpc_url.trim().to_owned(), token })
 }
 
@@ -667,6 +687,11 @@ mod stake_tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("stake.token"), "{e}");
+        let c = Config::from_toml_str(
+            "[stake]\nsource = \"system-staking\"\nrpc_url = \"http://127.0.0.1:8545\"\ntoken = \"0x68db92a6a78a39dcaff1745da9e89e230ef49d3d\"\nfrom_block = 21000000",
+        )
+        .unwrap();
+        assert!(matches!(c.stake_source, StakeConfig::Buckets { from_block: 21_000_000, .. }));
         let e = Config::from_toml_str("[stake]\nsource = \"buckets\"").unwrap_err().to_string();
         assert!(e.contains("stake.source") && e.contains("erc20votes"), "{e}");
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
+use iodao_chain::buckets::BucketStake;
 use iodao_chain::stake::TokenStake;
 use iodao_core::{
     Address, Allocations, Amount, CachedStake, CsvStakeSource, Epochs, Governance, Links, StakeError, StakeSource,
@@ -40,6 +41,15 @@ pub async fn store(cfg: &Config) -> anyhow::Result<Store> {
 /// cached in `store` per voter and block), or the CSV if it exists, or one
 /// that explains what to configure.
 pub fn stake(cfg: &Config, store: &Store) -> anyhow::Result<Arc<dyn StakeSource>> {
+    if let StakeConfig::Buckets { rpc_url, contract, from_block } = &cfg.stake_source {
+        let url =
+            rpc_url.parse().map_err(|_| anyhow::anyhow!("config key `stake.rpc_url`: `{rpc_url}` is not a URL"))?;
+        let provider = alloy::providers::ProviderBuilder::new().connect_http(url).erased();
+        let source = BucketStake::new(provider, *contract, *from_block);
+        let name = format!("system-staking:{}:{}", cfg.links.chain_id, contract.to_hex());
+        tracing::info!(source = %name, "stake from system staking buckets");
+        return Ok(Arc::new(CachedStake::new(Arc::new(source), store.clone(), name)));
+    }
     if let StakeConfig::Token { power, rpc_url, token } = &cfg.stake_source {
         let source = TokenStake::connect(rpc_url, *token, *power)?;
         let name = format!("{}:{}:{}", power.as_str(), cfg.links.chain_id, token.to_hex());

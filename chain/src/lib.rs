@@ -5,6 +5,7 @@
 //! of claim-mode payouts. It writes no SQL: what it records goes through
 //! core's store.
 
+pub mod buckets;
 pub mod contracts;
 pub mod executor;
 pub mod merkle;

@@ -88,3 +88,45 @@ async fn an_unreachable_node_is_a_clear_error_after_retries() {
     assert!(e.to_string().contains("at block 5") && e.to_string().contains("after retries"), "{e}");
     assert!(TokenStake::connect("not a url", Address::from([7; 20]), TokenPower::Votes).is_err());
 }
+
+sol!(
+    #[sol(rpc)]
+    TestSystemStaking,
+    "../contracts/out/TestSystemStaking.json"
+);
+
+#[tokio::test]
+async fn system_staking_buckets_are_weighted_and_read_at_a_past_block() {
+    use iodao_chain::buckets::{BLOCK_INTERVAL, BucketStake, bucket_votes};
+
+    let node = anvil();
+    let deployer = wallet(&node, 0);
+    let staking = TestSystemStaking::deploy(&deployer).await.expect("deploy");
+    let (alice, bob) = (node.addresses()[1], node.addresses()[2]);
+    let as_alice = TestSystemStaking::new(*staking.address(), wallet(&node, 1));
+    let iotx = |n: u64| U256::from(n) * U256::from(10u64).pow(U256::from(18u8));
+    let blocks = |days: u64| U256::from(days * 86_400 / BLOCK_INTERVAL.as_secs());
+    let delegate = node.addresses()[5];
+    for (amount, days) in [(100, 91), (50, 365), (30, 30)] {
+        as_alice.stake(blocks(days), delegate).value(iotx(amount)).send().await.unwrap().get_receipt().await.unwrap();
+    }
+    // Bucket 2 unlocked (no auto-stake bonus), bucket 3 unstaked (no votes).
+    as_alice.unlock(U256::from(2)).send().await.unwrap().get_receipt().await.unwrap();
+    as_alice.unstake(U256::from(3)).send().await.unwrap().get_receipt().await.unwrap();
+    let snapshot = deployer.get_block_number().await.unwrap();
+    // After the snapshot alice gives bucket 1 to bob.
+    as_alice.transferFrom(alice, bob, U256::from(1)).send().await.unwrap().get_receipt().await.unwrap();
+    as_alice.unlock(U256::from(2)).send().await.unwrap().get_receipt().await.unwrap();
+
+    let days = |d: u64| Duration::from_secs(d * 86_400);
+    let b1 = bucket_votes(iotx(100), days(91), true);
+    let b2 = bucket_votes(iotx(50), days(365), false);
+    let source = BucketStake::new(deployer.clone(), addr(*staking.address()), 0);
+    assert_eq!(source.power_at(addr(alice), snapshot).await.unwrap(), Amount::from_wei(b1 + b2));
+    assert_eq!(source.power_at(addr(bob), snapshot).await.unwrap(), Amount::ZERO);
+    let now = deployer.get_block_number().await.unwrap();
+    assert_eq!(source.power_at(addr(alice), now).await.unwrap(), Amount::from_wei(b2));
+    assert_eq!(source.power_at(addr(bob), now).await.unwrap(), Amount::from_wei(b1));
+    // 100 IOTX locked for 91 days with auto-stake weighs about 1.285.
+    assert!(b1 > iotx(128) && b1 < iotx(129), "{b1}");
+}
