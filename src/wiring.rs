@@ -37,15 +37,12 @@ pub async fn store(cfg: &Config) -> anyhow::Result<Store> {
     Store::open(&cfg.database_url).await.with_context(|| format!("cannot open the database {}", cfg.database_url))
 }
 
-/// The configured stake source: a token contract over JSON-RPC (its answers
-/// cached in `store` per voter and block), or the CSV if it exists, or one
-/// that explains what to configure.
+/// The configured stake source: staking buckets or a token contract over
+/// JSON-RPC (their answers cached in `store` per voter and block), or the
+/// CSV if it exists, or one that explains what to configure.
 pub fn stake(cfg: &Config, store: &Store) -> anyhow::Result<Arc<dyn StakeSource>> {
     if let StakeConfig::Buckets { rpc_url, contract, from_block } = &cfg.stake_source {
-        let url =
-            rpc_url.parse().map_err(|_| anyhow::anyhow!("config key `stake.rpc_url`: `{rpc_url}` is not a URL"))?;
-        let provider = alloy::providers::ProviderBuilder::new().connect_http(url).erased();
-        let source = BucketStake::new(provider, *contract, *from_block);
+        let source = BucketStake::connect(rpc_url, *contract, *from_block)?;
         let name = format!("system-staking:{}:{}", cfg.links.chain_id, contract.to_hex());
         tracing::info!(source = %name, "stake from system staking buckets");
         return Ok(Arc::new(CachedStake::new(Arc::new(source), store.clone(), name)));
