@@ -22,6 +22,8 @@ use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
 use iodao_core::{Address, Amount, StakeError, StakeSource};
 
+use crate::stake::{retry_policy, unavailable, voting_head};
+
 sol! {
     #[sol(rpc)]
     interface ISystemStaking {
@@ -78,11 +80,7 @@ impl BucketStake {
 
     /// Over a provider; `from_block` is where the contract was deployed.
     pub fn new(provider: DynProvider, contract: Address, from_block: u64) -> Self {
-        let retry = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(200))
-            .with_max_delay(Duration::from_secs(3))
-            .with_max_times(4);
-        Self { provider, contract: contract.as_evm(), from_block, retry }
+        Self { provider, contract: contract.as_evm(), from_block, retry: retry_policy() }
     }
 
     /// Bucket ids that were ever transferred to `owner` up to `block`.
@@ -101,18 +99,10 @@ impl BucketStake {
     }
 }
 
-fn unavailable(what: &str, e: &dyn std::fmt::Display) -> StakeError {
-    StakeError::Unavailable(format!("{what} could not be read from the node after retries: {e}"))
-}
-
 #[async_trait]
 impl StakeSource for BucketStake {
     async fn current_block(&self) -> Result<u64, StakeError> {
-        let head = (|| async { self.provider.get_block_number().await })
-            .retry(self.retry)
-            .await
-            .map_err(|e| unavailable("the current block", &e))?;
-        Ok(head.saturating_sub(1))
+        voting_head(&self.provider, self.retry).await
     }
 
     async fn power_at(&self, voter: Address, block: u64) -> Result<Amount, StakeError> {

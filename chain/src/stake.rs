@@ -75,11 +75,7 @@ impl TokenStake {
 
     /// Over a provider.
     pub fn new(provider: DynProvider, token: Address, power: TokenPower) -> Self {
-        let retry = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(200))
-            .with_max_delay(Duration::from_secs(3))
-            .with_max_times(4);
-        Self { provider, token: token.as_evm(), power, retry }
+        Self { provider, token: token.as_evm(), power, retry: retry_policy() }
     }
 
     /// Fewer retries (tests of the failure path).
@@ -98,20 +94,34 @@ impl TokenStake {
     }
 }
 
-fn unavailable(what: &str, e: &dyn std::fmt::Display) -> StakeError {
+/// How chain reads are retried: exponential backoff from 200 ms, four times.
+pub(crate) fn retry_policy() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(3))
+        .with_max_times(4)
+}
+
+/// A read that failed after its retries, naming what could not be read.
+pub(crate) fn unavailable(what: &str, e: &dyn std::fmt::Display) -> StakeError {
     StakeError::Unavailable(format!("{what} could not be read from the node after retries: {e}"))
+}
+
+/// The newest block whose state is final for voting: one behind the head,
+/// because ERC20Votes answers only for past blocks (the same for every
+/// chain source, so snapshots agree whichever is configured).
+pub(crate) async fn voting_head(provider: &DynProvider, retry: ExponentialBuilder) -> Result<u64, StakeError> {
+    let head = (|| async { provider.get_block_number().await })
+        .retry(retry)
+        .await
+        .map_err(|e| unavailable("the current block", &e))?;
+    Ok(head.saturating_sub(1))
 }
 
 #[async_trait]
 impl StakeSource for TokenStake {
-    /// The newest block whose state is final for voting: one behind the
-    /// head, because ERC20Votes answers only for past blocks.
     async fn current_block(&self) -> Result<u64, StakeError> {
-        let head = (|| async { self.provider.get_block_number().await })
-            .retry(self.retry)
-            .await
-            .map_err(|e| unavailable("the current block", &e))?;
-        Ok(head.saturating_sub(1))
+        voting_head(&self.provider, self.retry).await
     }
 
     async fn power_at(&self, voter: Address, block: u64) -> Result<Amount, StakeError> {
