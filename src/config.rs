@@ -139,6 +139,8 @@ struct RawChain {
     confirmations: String,
     #[serde(deserialize_with = "text")]
     batch_size: String,
+    #[serde(deserialize_with = "text")]
+    batch_gas: String,
     executor_key_file: String,
 }
 
@@ -188,6 +190,7 @@ impl Default for Raw {
                 distributor: String::new(),
                 confirmations: "1".into(),
                 batch_size: "200".into(),
+                batch_gas: "15000000".into(),
                 executor_key_file: String::new(),
             },
             links: RawLinks { ttl: "10m".into() },
@@ -439,13 +442,31 @@ pub struct PayoutConfig {
     pub distributor: Option<Address>,
     /// Blocks a payout must be buried under before it counts as confirmed.
     pub confirmations: u64,
-    /// Recipients per transaction.
+    /// Recipients per transaction (at most; see [`PayoutConfig::recipients_per_batch`]).
     pub batch_size: usize,
+    /// Gas a batch transaction may use.
+    pub batch_gas: u64,
     /// A file holding the executor key.
     pub key_file: Option<PathBuf>,
 }
 
 impl PayoutConfig {
+    /// The most a batch's fixed part costs: the transaction, the batch bit
+    /// (a fresh storage word) and the event.
+    const BATCH_OVERHEAD_GAS: u64 = 60_000;
+    /// The most one recipient costs: a native transfer that creates the
+    /// account (25 000 + 9 000 + cold access) or an ERC-20 transfer to a
+    /// fresh holder, plus its calldata. Measured figures are ~10 100 and
+    /// ~25 800 (README); this bound keeps a batch under its gas limit.
+    const RECIPIENT_GAS: u64 = 40_000;
+
+    /// Recipients per transaction: `batch_size`, or fewer if `batch_gas`
+    /// cannot hold that many at the worst case per recipient.
+    pub fn recipients_per_batch(&self) -> usize {
+        let fit = self.batch_gas.saturating_sub(Self::BATCH_OVERHEAD_GAS) / Self::RECIPIENT_GAS;
+        self.batch_size.min(usize::try_from(fit).unwrap_or(usize::MAX)).max(1)
+    }
+
     /// The executor key: `IODAO_EXECUTOR_KEY`, else the key file.
     pub fn key(&self) -> anyhow::Result<String> {
         if let Ok(k) = std::env::var("IODAO_EXECUTOR_KEY")
@@ -533,6 +554,7 @@ impl Config {
                 },
                 confirmations: key("chain.confirmations", raw.chain.confirmations.parse::<u64>())?,
                 batch_size: key("chain.batch_size", raw.chain.batch_size.parse::<usize>())?,
+                batch_gas: key("chain.batch_gas", raw.chain.batch_gas.parse::<u64>())?,
                 key_file: match raw.chain.executor_key_file.trim() {
                     "" => None,
                     f => Some(PathBuf::from(f)),
@@ -694,5 +716,20 @@ mod stake_tests {
         assert!(matches!(c.stake_source, StakeConfig::Buckets { from_block: 21_000_000, .. }));
         let e = Config::from_toml_str("[stake]\nsource = \"buckets\"").unwrap_err().to_string();
         assert!(e.contains("stake.source") && e.contains("erc20votes"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod payout_tests {
+    use super::*;
+
+    #[test]
+    fn batches_shrink_to_fit_their_gas() {
+        let c = Config::from_toml_str("[chain]\nbatch_size = 500\nbatch_gas = 15000000").unwrap();
+        assert_eq!(c.payouts.recipients_per_batch(), 373);
+        let c = Config::from_toml_str("[chain]\nbatch_size = 100\nbatch_gas = 30000000").unwrap();
+        assert_eq!(c.payouts.recipients_per_batch(), 100);
+        let c = Config::from_toml_str("[chain]\nbatch_gas = 1000").unwrap();
+        assert_eq!(c.payouts.recipients_per_batch(), 1);
     }
 }

@@ -189,7 +189,7 @@ pub async fn execute(cfg: &Config, number: u64, dry_run: bool) -> anyhow::Result
     let pc = &cfg.payouts;
     let store = wiring::store(cfg).await?;
     if dry_run {
-        for b in iodao_core::execution::plan(&store, number, pc.batch_size).await? {
+        for b in iodao_core::execution::plan(&store, number, pc.recipients_per_batch()).await? {
             let total = b.payouts.iter().fold(alloy_primitives::U256::ZERO, |a, (_, v)| a + v);
             println!("batch {}: {} recipients, {} IOTX", b.batch, b.payouts.len(), iotx(total));
         }
@@ -199,7 +199,7 @@ pub async fn execute(cfg: &Config, number: u64, dry_run: bool) -> anyhow::Result
     let distributor = pc.distributor.context("config key `chain.distributor` is not set")?;
     anyhow::ensure!(!pc.rpc_url.is_empty(), "config key `chain.rpc_url` is not set");
     let chain = iodao_chain::executor::AlloyPayouts::connect(&pc.rpc_url, &pc.key()?, distributor, pc.confirmations)?;
-    let ex = Executor::new(store, Arc::new(chain), pc.batch_size);
+    let ex = Executor::new(store, Arc::new(chain), pc.recipients_per_batch());
     let steps = ex
         .execute(number, &|s: &Step| {
             // Each step on stdout as it happens; a closed stdout must not stop payment.
