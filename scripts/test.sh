@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 # npm tools: solc and OpenZeppelin (contracts), anvil (chain tests).
 scripts/setup.sh
+# The contracts on anvil, from JS (OpenZeppelin's tooling), then Rust.
+node --test contracts/contracts.test.js
 # (Later issues add chromium here.)
 
 cargo test --workspace --locked "$@"

@@ -95,7 +95,9 @@ async fn main() {
     token.mint(*claims.address(), total).send().await.expect("send").get_receipt().await.expect("mined");
     let tree = PayoutTree::build(&list).expect("tree");
     claims.setRoot(7, tree.root(), total).send().await.expect("send").get_receipt().await.expect("mined");
-    let sample = [0usize, 17, 123, 256, 511, 700, 999, 400, 3, 888];
+    // Every leaf, in order: each bitmap word's first claim pays for a fresh
+    // storage word, the other 255 do not, as in a real epoch.
+    let sample: Vec<usize> = (0..list.len()).collect();
     let mut sum = 0u64;
     for &i in &sample {
         let (a, v) = list[i];
@@ -111,7 +113,7 @@ async fn main() {
     }
     println!(
         "{:<44} {:>12} {:>10}   Uniswap MerkleDistributor 78 600",
-        "ERC-20 claim, 1 000-leaf tree (10, average)",
+        "ERC-20 claim, 1 000-leaf tree (all, average)",
         sum / sample.len() as u64,
         sum / sample.len() as u64
     );
