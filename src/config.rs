@@ -126,6 +126,12 @@ struct RawRecipient {
 struct RawWeb {
     bind: String,
     public_url: String,
+    admin_token_file: String,
+    explorer_tx_url: String,
+    rate_limit_period: String,
+    #[serde(deserialize_with = "text")]
+    rate_limit_burst: String,
+    cache_ttl: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -183,7 +189,15 @@ impl Default for Raw {
     fn default() -> Self {
         Self {
             database_url: "sqlite://iodao.db".into(),
-            web: RawWeb { bind: "127.0.0.1:8080".into(), public_url: "http://127.0.0.1:8080".into() },
+            web: RawWeb {
+                bind: "127.0.0.1:8080".into(),
+                public_url: "http://127.0.0.1:8080".into(),
+                admin_token_file: String::new(),
+                explorer_tx_url: String::new(),
+                rate_limit_period: "500ms".into(),
+                rate_limit_burst: "20".into(),
+                cache_ttl: "1s".into(),
+            },
             chain: RawChain {
                 id: "4689".into(),
                 rpc_url: String::new(),
@@ -413,6 +427,8 @@ pub struct Config {
     pub database_url: String,
     /// Where the web server listens.
     pub web_bind: SocketAddr,
+    /// The portal's settings.
+    pub web: WebConfig,
     /// What wallet-link challenges name: domain, portal URL, chain id, lifetime.
     pub links: LinkSettings,
     /// Where voting power comes from.
@@ -429,6 +445,41 @@ pub struct Config {
     pub epochs: EpochConfig,
     /// Paying epochs on-chain.
     pub payouts: PayoutConfig,
+}
+
+/// The portal's settings. The admin token is not here: it is read from
+/// `IODAO_ADMIN_TOKEN` or the file `web.admin_token_file` at start, and never
+/// logged.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// A file holding the admin token.
+    pub admin_token_file: Option<PathBuf>,
+    /// Explorer transaction URL prefix.
+    pub explorer_tx_url: Option<String>,
+    /// One more write per IP every this long.
+    pub rate_limit_period: Duration,
+    /// Writes per IP at once.
+    pub rate_limit_burst: u32,
+    /// How long a rendered page is served from memory.
+    pub cache_ttl: Duration,
+}
+
+impl WebConfig {
+    /// The admin token: `IODAO_ADMIN_TOKEN`, else the token file, else none.
+    pub fn admin_token(&self) -> anyhow::Result<Option<String>> {
+        if let Ok(t) = std::env::var("IODAO_ADMIN_TOKEN")
+            && !t.trim().is_empty()
+        {
+            return Ok(Some(t.trim().to_owned()));
+        }
+        let Some(path) = &self.admin_token_file else { return Ok(None) };
+        let t = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the admin token file {}: {e}", path.display()))?;
+        if t.trim().is_empty() {
+            bail!("the admin token file {} is empty", path.display());
+        }
+        Ok(Some(t.trim().to_owned()))
+    }
 }
 
 /// Where and how epochs are paid. The executor's key is not here: it is read
@@ -494,9 +545,10 @@ impl Config {
         // Environment values are taken as text, exactly as written: figment
         // would otherwise read `0.1000000000000000001` as a float and round it.
         for (key, value) in Env::prefixed("IODAO_").split("__").iter() {
-            if key.as_str().eq_ignore_ascii_case("config") || key.as_str().eq_ignore_ascii_case("executor_key") {
-                // IODAO_CONFIG names the file; IODAO_EXECUTOR_KEY is a secret
-                // read only when paying. Neither is a key.
+            if ["config", "executor_key", "admin_token"].iter().any(|k| key.as_str().eq_ignore_ascii_case(k)) {
+                // IODAO_CONFIG names the file; IODAO_EXECUTOR_KEY and
+                // IODAO_ADMIN_TOKEN are secrets, read only where they are
+                // used. None is a key.
                 continue;
             }
             figment = figment.merge(Serialized::default(&key.as_str().to_ascii_lowercase(), value));
@@ -513,6 +565,19 @@ impl Config {
         let cfg = Self {
             database_url: raw.database_url,
             web_bind: key("web.bind", raw.web.bind.parse::<SocketAddr>())?,
+            web: WebConfig {
+                admin_token_file: match raw.web.admin_token_file.trim() {
+                    "" => None,
+                    f => Some(PathBuf::from(f)),
+                },
+                explorer_tx_url: match raw.web.explorer_tx_url.trim() {
+                    "" => None,
+                    u => Some(u.to_owned()),
+                },
+                rate_limit_period: duration("web.rate_limit_period", &raw.web.rate_limit_period)?,
+                rate_limit_burst: key("web.rate_limit_burst", raw.web.rate_limit_burst.parse::<u32>())?,
+                cache_ttl: duration("web.cache_ttl", &raw.web.cache_ttl)?,
+            },
             links: LinkSettings {
                 domain: key("web.public_url", authority(&raw.web.public_url))?,
                 base_url: raw.web.public_url.trim_end_matches('/').to_owned(),
@@ -566,6 +631,9 @@ impl Config {
         }
         if cfg.proposal_rules.voting_period <= chrono::Duration::zero() {
             bail!("config key `governance.voting_period`: must be longer than zero");
+        }
+        if cfg.web.rate_limit_period.is_zero() || cfg.web.rate_limit_burst == 0 {
+            bail!("config keys `web.rate_limit_period` and `web.rate_limit_burst`: must be more than zero");
         }
         if cfg.lifecycle_interval.is_zero() {
             bail!("config key `governance.lifecycle_interval`: must be longer than zero");

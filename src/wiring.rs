@@ -88,3 +88,29 @@ pub fn epochs(cfg: &Config, store: Store) -> anyhow::Result<Epochs> {
     let stake = stake(cfg, &store)?;
     Ok(Epochs::new(store, stake, cfg.epochs.settings.clone()))
 }
+
+/// The portal's state: the process's governance service (its store shared)
+/// with links, allocations and epochs over the same store, and the web
+/// settings with the admin token read from its secret source.
+pub fn portal(cfg: &Config, governance: &Governance) -> anyhow::Result<iodao_web::AppState> {
+    let store = governance.store().clone();
+    let stake = stake(cfg, &store)?;
+    let admin_token = cfg.web.admin_token()?.as_deref().and_then(iodao_web::AdminToken::new);
+    if admin_token.is_none() {
+        tracing::info!("no admin token: the admin API is disabled");
+    }
+    let settings = iodao_web::Settings {
+        admin_token,
+        explorer_tx_url: cfg.web.explorer_tx_url.clone(),
+        rate_limit: iodao_web::RateLimit { per: cfg.web.rate_limit_period, burst: cfg.web.rate_limit_burst },
+        cache_ttl: cfg.web.cache_ttl,
+        ..iodao_web::Settings::default()
+    };
+    Ok(iodao_web::AppState::new(
+        governance.clone(),
+        Links::new(store.clone(), cfg.links.clone()),
+        Allocations::new(store.clone(), stake.clone()),
+        Epochs::new(store, stake, cfg.epochs.settings.clone()),
+        settings,
+    ))
+}

@@ -24,7 +24,8 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     let epochs = wiring::epochs(cfg, governance.store().clone())?;
     let scheduler = tokio::spawn(epochs_on_schedule(epochs, cfg.epochs.clone(), stop_rx.clone()));
     let mut web_stop = stop_rx;
-    let web = iodao_web::serve(listener, iodao_web::AppState { governance: governance.clone() }, async move {
+    let portal = wiring::portal(cfg, &governance)?;
+    let web = iodao_web::serve(listener, portal, async move {
         let _ = web_stop.wait_for(|stop| *stop).await;
     });
     let signal = async {

@@ -14,6 +14,8 @@ pub enum Actor {
     Cli,
     /// iodao itself (the lifecycle timer, an epoch run).
     System,
+    /// The operator, through the portal's admin API (bearer token).
+    Admin,
     /// A wallet, proven by a signature or a link.
     Address(Address),
     /// A chat account.
@@ -25,6 +27,7 @@ impl fmt::Display for Actor {
         match self {
             Self::Cli => f.write_str("cli"),
             Self::System => f.write_str("system"),
+            Self::Admin => f.write_str("admin-api"),
             Self::Address(a) => write!(f, "{a}"),
             Self::Chat(c) => write!(f, "{c}"),
         }
