@@ -49,8 +49,7 @@ impl PageCache {
 
 /// The middleware: serve a fresh entry, or run the handler and keep a 200.
 pub async fn layer(State(cache): State<PageCache>, request: Request, next: Next) -> Response {
-    if request.method() != Method::GET || request.headers().contains_key(header::AUTHORIZATION) || cache.ttl.is_zero()
-    {
+    if request.method() != Method::GET || request.headers().contains_key(header::AUTHORIZATION) || cache.ttl.is_zero() {
         return next.run(request).await;
     }
     let key = request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.to_string());

@@ -113,13 +113,8 @@ struct DetailPage {
 pub async fn page(State(s): State<AppState>, Path(raw): Path<String>) -> Result<Html<String>, PageError> {
     let n = parse_number(&raw)?;
     let (row, payouts) = epoch(&s, n).await?;
-    let recipients: BTreeMap<i64, (String, Category)> = s
-        .allocations()
-        .recipients()
-        .await?
-        .into_iter()
-        .map(|r| (r.id.get(), (r.name, r.category)))
-        .collect();
+    let recipients: BTreeMap<i64, (String, Category)> =
+        s.allocations().recipients().await?.into_iter().map(|r| (r.id.get(), (r.name, r.category))).collect();
     let budget = row.budget.wei();
     let mut per_category: BTreeMap<&'static str, (Category, Amount)> = BTreeMap::new();
     let mut views = Vec::with_capacity(payouts.len());
@@ -272,7 +267,10 @@ pub async fn api_get(State(s): State<AppState>, Path(raw): Path<String>) -> Resu
 #[utoipa::path(get, path = "/api/v1/epochs/{number}/payouts", tag = "epochs",
     params(("number" = String, Path, description = "epoch number")),
     responses((status = 200, body = Vec<PayoutJson>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn api_payouts(State(s): State<AppState>, Path(raw): Path<String>) -> Result<Json<Vec<PayoutJson>>, ApiError> {
+pub async fn api_payouts(
+    State(s): State<AppState>,
+    Path(raw): Path<String>,
+) -> Result<Json<Vec<PayoutJson>>, ApiError> {
     let (_, payouts) = epoch(&s, parse_number(&raw)?).await?;
     Ok(Json(
         payouts

@@ -42,7 +42,11 @@ impl Failure {
     /// 500 for a failed store: logged here, never shown.
     fn internal(e: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %e, "request failed in the store");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server could not complete this request; try again")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server could not complete this request; try again",
+        )
     }
 
     fn stake(e: &StakeError) -> Self {

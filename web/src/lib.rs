@@ -81,7 +81,13 @@ struct Inner {
 
 impl AppState {
     /// The state over the services of one process.
-    pub fn new(governance: Governance, links: Links, allocations: Allocations, epochs: Epochs, settings: Settings) -> Self {
+    pub fn new(
+        governance: Governance,
+        links: Links,
+        allocations: Allocations,
+        epochs: Epochs,
+        settings: Settings,
+    ) -> Self {
         Self(Arc::new(Inner { governance, links, allocations, epochs, settings }))
     }
 
@@ -151,7 +157,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/recipients", post(recipients::api_add))
         .route("/api/v1/admin/epochs/plan", post(epochs::api_plan));
 
-    let mut app = Router::new().merge(reads).merge(writes).merge(admin).route("/healthz", get(healthz)).fallback(fallback);
+    let mut app =
+        Router::new().merge(reads).merge(writes).merge(admin).route("/healthz", get(healthz)).fallback(fallback);
     for layer in security::headers() {
         app = app.layer(layer);
     }

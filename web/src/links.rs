@@ -163,7 +163,10 @@ impl From<&Linked> for LinkedJson {
 #[utoipa::path(post, path = "/api/v1/links/verify", tag = "links", request_body = VerifyRequest,
     responses((status = 200, body = LinkedJson), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 410, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn api_verify(State(s): State<AppState>, ApiJson(r): ApiJson<VerifyRequest>) -> Result<Json<LinkedJson>, ApiError> {
+pub async fn api_verify(
+    State(s): State<AppState>,
+    ApiJson(r): ApiJson<VerifyRequest>,
+) -> Result<Json<LinkedJson>, ApiError> {
     let linked = s.links().verify(&r.message, &r.signature, Utc::now()).await?;
     Ok(Json(LinkedJson::from(&linked)))
 }

@@ -250,7 +250,8 @@ pub async fn page(
     let votes: Vec<VoteView> = votes.into_iter().take(VOTERS_PAGE as usize).map(|v| vote_view(&p, &v)).collect();
     let now = Utc::now();
     let votable = p.state == ProposalState::Active && p.window.position(now) == WindowPosition::Open;
-    let quorum_bps = if p.quorum.is_zero() { 10_000 } else { view::basis_points(r.participation.wei(), p.quorum.wei()) };
+    let quorum_bps =
+        if p.quorum.is_zero() { 10_000 } else { view::basis_points(r.participation.wei(), p.quorum.wei()) };
     let page = DetailPage {
         body_html: markdown::render(p.body.as_str()),
         choices: r
@@ -486,7 +487,10 @@ pub struct PageParams {
 /// List proposals, newest first.
 #[utoipa::path(get, path = "/api/v1/proposals", params(ApiListParams), tag = "proposals",
     responses((status = 200, body = ProposalList), (status = 400, body = ErrorBody)))]
-pub async fn api_list(State(s): State<AppState>, Query(q): Query<ApiListParams>) -> Result<Json<ProposalList>, ApiError> {
+pub async fn api_list(
+    State(s): State<AppState>,
+    Query(q): Query<ApiListParams>,
+) -> Result<Json<ProposalList>, ApiError> {
     let state = parse_state(q.state.as_deref())?;
     let limit = parse_count("limit", q.limit.as_deref(), 20, 1, MAX_LIMIT)?;
     let offset = parse_count("offset", q.offset.as_deref(), 0, 0, u32::MAX)?;

@@ -131,9 +131,11 @@ async fn links_need_the_admin_token_to_issue_and_verify_once() {
     let ask = json!({"account": "discord:42", "address": s.address.to_io()});
     let (status, e) = p.post("/api/v1/links/challenge", &ask, false).await;
     assert_eq!((status, error_of(&e)), (401, "unauthorized"));
-    let wrong = p.http.post(p.url("/api/v1/links/challenge")).bearer_auth("guess").json(&ask).send().await.expect("POST");
+    let wrong =
+        p.http.post(p.url("/api/v1/links/challenge")).bearer_auth("guess").json(&ask).send().await.expect("POST");
     assert_eq!(wrong.status(), 401);
-    let (status, bad) = p.post("/api/v1/links/challenge", &json!({"account": "irc:1", "address": s.address.to_hex()}), true).await;
+    let (status, bad) =
+        p.post("/api/v1/links/challenge", &json!({"account": "irc:1", "address": s.address.to_hex()}), true).await;
     assert_eq!((status, error_of(&bad)), (400, "bad_request"));
 
     let (status, c) = p.post("/api/v1/links/challenge", &ask, true).await;
@@ -147,8 +149,9 @@ async fn links_need_the_admin_token_to_issue_and_verify_once() {
     assert_eq!((pending["platform"].as_str(), pending["used"].as_bool()), (Some("discord"), Some(false)));
 
     let other = &p.stakers[0];
-    let (status, e) =
-        p.post("/api/v1/links/verify", &json!({"message": message, "signature": other.personal_sign(message)}), false).await;
+    let (status, e) = p
+        .post("/api/v1/links/verify", &json!({"message": message, "signature": other.personal_sign(message)}), false)
+        .await;
     assert_eq!((status, error_of(&e)), (400, "bad_signature"), "{e}");
     let signed = json!({"message": message, "signature": s.personal_sign(message)});
     let (status, linked) = p.post("/api/v1/links/verify", &signed, false).await;
@@ -187,9 +190,16 @@ async fn recipients_are_added_by_admins_and_listed_for_all() {
     assert_eq!(added["payout_io"], iodao_core::Address::from([0x5a; 20]).to_io());
     let (status, e) = p.post("/api/v1/recipients", &new, true).await;
     assert_eq!((status, error_of(&e)), (409, "name_taken"));
-    let (status, e) = p.post("/api/v1/recipients", &json!({"name": "y", "category": "casino", "payout": "0x0000000000000000000000000000000000000001"}), true).await;
+    let (status, e) = p
+        .post(
+            "/api/v1/recipients",
+            &json!({"name": "y", "category": "casino", "payout": "0x0000000000000000000000000000000000000001"}),
+            true,
+        )
+        .await;
     assert_eq!((status, error_of(&e)), (400, "bad_request"));
-    let (status, e) = p.post("/api/v1/recipients", &json!({"name": "y", "category": "dapp", "payout": "0xnope"}), true).await;
+    let (status, e) =
+        p.post("/api/v1/recipients", &json!({"name": "y", "category": "dapp", "payout": "0xnope"}), true).await;
     assert_eq!((status, error_of(&e)), (400, "bad_request"));
 
     let (_, list) = p.get_json("/api/v1/recipients").await;
@@ -208,7 +218,8 @@ async fn epochs_read_back_with_payouts_bundle_and_a_dry_run() {
     let (_, one) = p.get_json("/api/v1/epochs/1").await;
     assert_eq!(one["state"], "allocated");
     let (_, payouts) = p.get_json("/api/v1/epochs/1/payouts").await;
-    let amounts: Vec<&str> = payouts.as_array().expect("array").iter().map(|x| x["amount"].as_str().expect("wei")).collect();
+    let amounts: Vec<&str> =
+        payouts.as_array().expect("array").iter().map(|x| x["amount"].as_str().expect("wei")).collect();
     assert_eq!(amounts, ["375000000000000000000", "625000000000000000000"]);
     let (status, bundle) = p.get_json("/api/v1/epochs/1/bundle").await;
     assert_eq!(status, 200);

@@ -110,7 +110,8 @@ async fn answer_next(client: &Client, staker: &Staker) -> String {
         }
         "eth_signTypedData_v4" => {
             assert_eq!(params[0].as_str().map(str::to_lowercase), Some(staker.address.to_hex().to_lowercase()));
-            let typed: TypedData = serde_json::from_str(params[1].as_str().expect("typed data JSON")).expect("EIP-712 JSON");
+            let typed: TypedData =
+                serde_json::from_str(params[1].as_str().expect("typed data JSON")).expect("EIP-712 JSON");
             staker.key.sign_hash_sync(&typed.eip712_signing_hash().expect("hash")).expect("sign")
         }
         other => panic!("the page asked the wallet for {other}"),
@@ -143,7 +144,13 @@ async fn a_voter_links_a_wallet_and_votes_in_chromium() {
 
     // Browse: the list, then the proposal by its link.
     client.goto(&p.url("/proposals")).await.expect("open the list");
-    client.find(Locator::LinkText("Fund ioID onboarding")).await.expect("the proposal's link").click().await.expect("click");
+    client
+        .find(Locator::LinkText("Fund ioID onboarding"))
+        .await
+        .expect("the proposal's link")
+        .click()
+        .await
+        .expect("click");
     let heading = client.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text");
     assert_eq!(heading, format!("#{id} · Fund ioID onboarding"));
 

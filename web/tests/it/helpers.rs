@@ -81,20 +81,30 @@ impl Portal {
         let url = format!("sqlite://{}", dir.path().join("portal.db").display());
         let store = Store::open(&url).await.expect("open store");
         let stakers = vec![Staker::new(1, 1000), Staker::new(2, 600), Staker::new(3, 400)];
-        let stake = Arc::new(CsvStakeSource::from_entries(stakers.iter().map(|s| (s.address, s.power))).at_block(SNAPSHOT));
+        let stake =
+            Arc::new(CsvStakeSource::from_entries(stakers.iter().map(|s| (s.address, s.power))).at_block(SNAPSHOT));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let base = format!("http://127.0.0.1:{port}");
         let gov = Governance::new(store.clone(), stake.clone()).with_chain_id(CHAIN);
         let links = Links::new(
             store.clone(),
-            LinkSettings { domain: format!("127.0.0.1:{port}"), base_url: base.clone(), chain_id: CHAIN, ttl: Duration::minutes(10) },
+            LinkSettings {
+                domain: format!("127.0.0.1:{port}"),
+                base_url: base.clone(),
+                chain_id: CHAIN,
+                ttl: Duration::minutes(10),
+            },
         );
         let allocations = Allocations::new(store.clone(), stake.clone());
         let epochs = Epochs::new(
             store.clone(),
             stake,
-            EpochSettings { budget: Amount::from_iotx(1000), policy: Default::default(), recipients: Default::default() },
+            EpochSettings {
+                budget: Amount::from_iotx(1000),
+                policy: Default::default(),
+                recipients: Default::default(),
+            },
         );
         let state = AppState::new(gov.clone(), links.clone(), allocations.clone(), epochs.clone(), settings);
         tokio::spawn(iodao_web::serve(listener, state, std::future::pending()));
@@ -129,7 +139,8 @@ impl Portal {
 
     /// An open single-choice For/Against/Abstain proposal.
     pub async fn proposal(&self, title: &str, body: &str) -> Proposal {
-        self.proposal_with(title, body, VotingMethod::SingleChoice, Choices::for_against_abstain(), Duration::zero()).await
+        self.proposal_with(title, body, VotingMethod::SingleChoice, Choices::for_against_abstain(), Duration::zero())
+            .await
     }
 
     /// A proposal opening `delay` from now, open for a day.

@@ -11,8 +11,14 @@ async fn the_proposal_list_filters_and_paginates() {
     for i in 0..23 {
         p.proposal(&format!("Proposal number {i}"), "body").await;
     }
-    p.proposal_with("Later one", "body", VotingMethod::SingleChoice, Choices::for_against_abstain(), Duration::hours(2))
-        .await;
+    p.proposal_with(
+        "Later one",
+        "body",
+        VotingMethod::SingleChoice,
+        Choices::for_against_abstain(),
+        Duration::hours(2),
+    )
+    .await;
 
     let (status, home) = p.get("/").await;
     assert_eq!(status, 200);
@@ -150,8 +156,13 @@ async fn link_and_voter_pages_never_show_chat_ids() {
     assert_eq!(p.get("/link/unknownnonce123").await.0, 404);
     assert_eq!(p.get("/link/bad!nonce").await.0, 400);
 
-    let (status, linked) =
-        p.post("/api/v1/links/verify", &serde_json::json!({"message": c.message, "signature": s.personal_sign(&c.message)}), false).await;
+    let (status, linked) = p
+        .post(
+            "/api/v1/links/verify",
+            &serde_json::json!({"message": c.message, "signature": s.personal_sign(&c.message)}),
+            false,
+        )
+        .await;
     assert_eq!(status, 200, "{linked}");
     let (_, used) = p.get(&format!("/link/{}", c.nonce)).await;
     assert!(used.contains("This challenge was used"), "{used}");
