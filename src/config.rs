@@ -161,6 +161,8 @@ struct RawStake {
     token: String,
     #[serde(deserialize_with = "text")]
     from_block: String,
+    #[serde(deserialize_with = "text")]
+    log_chunk: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -201,6 +203,7 @@ impl Default for Raw {
                 rpc_url: String::new(),
                 token: String::new(),
                 from_block: "0".into(),
+                log_chunk: "10000".into(),
             },
             governance: RawGovernance {
                 quorum: "1000".into(),
@@ -238,6 +241,8 @@ pub enum StakeConfig {
         contract: Address,
         /// The block it was deployed at (where transfer scans start).
         from_block: u64,
+        /// Blocks per `eth_getLogs` call of the transfer scan.
+        log_chunk: u64,
     },
     /// A token contract over JSON-RPC.
     Token {
@@ -268,7 +273,17 @@ fn stake_source(raw: &RawStake) -> anyhow::Result<StakeConfig> {
     if raw.source.trim() == "system-staking" {
         let from_block =
             raw.from_block.parse::<u64>().map_err(|e| anyhow::anyhow!("config key `stake.from_block`: {e}"))?;
-        return Ok(StakeConfig::Buckets { rpc_url: raw.rpc_url.trim().to_owned(), contract: token, from_block });
+        let log_chunk =
+            raw.log_chunk.parse::<u64>().map_err(|e| anyhow::anyhow!("config key `stake.log_chunk`: {e}"))?;
+        if log_chunk == 0 {
+            bail!("config key `stake.log_chunk`: must be at least 1 block");
+        }
+        return Ok(StakeConfig::Buckets {
+            rpc_url: raw.rpc_url.trim().to_owned(),
+            contract: token,
+            from_block,
+            log_chunk,
+        });
     }
     Ok(StakeConfig::Token { power, rpc_url: raw.rpc_url.trim().to_owned(), token })
 }
@@ -713,7 +728,13 @@ mod stake_tests {
             "[stake]\nsource = \"system-staking\"\nrpc_url = \"http://127.0.0.1:8545\"\ntoken = \"0x68db92a6a78a39dcaff1745da9e89e230ef49d3d\"\nfrom_block = 21000000",
         )
         .unwrap();
-        assert!(matches!(c.stake_source, StakeConfig::Buckets { from_block: 21_000_000, .. }));
+        assert!(matches!(c.stake_source, StakeConfig::Buckets { from_block: 21_000_000, log_chunk: 10_000, .. }));
+        let e = Config::from_toml_str(
+            "[stake]\nsource = \"system-staking\"\nrpc_url = \"http://x\"\ntoken = \"0x68db92a6a78a39dcaff1745da9e89e230ef49d3d\"\nlog_chunk = 0",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("stake.log_chunk"), "{e}");
         let e = Config::from_toml_str("[stake]\nsource = \"buckets\"").unwrap_err().to_string();
         assert!(e.contains("stake.source") && e.contains("erc20votes"), "{e}");
     }

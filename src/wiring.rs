@@ -41,8 +41,8 @@ pub async fn store(cfg: &Config) -> anyhow::Result<Store> {
 /// JSON-RPC (their answers cached in `store` per voter and block), or the
 /// CSV if it exists, or one that explains what to configure.
 pub fn stake(cfg: &Config, store: &Store) -> anyhow::Result<Arc<dyn StakeSource>> {
-    if let StakeConfig::Buckets { rpc_url, contract, from_block } = &cfg.stake_source {
-        let source = BucketStake::connect(rpc_url, *contract, *from_block)?;
+    if let StakeConfig::Buckets { rpc_url, contract, from_block, log_chunk } = &cfg.stake_source {
+        let source = BucketStake::connect(rpc_url, *contract, *from_block)?.with_log_chunk(*log_chunk);
         let name = format!("system-staking:{}:{}", cfg.links.chain_id, contract.to_hex());
         tracing::info!(source = %name, "stake from system staking buckets");
         return Ok(Arc::new(CachedStake::new(Arc::new(source), store.clone(), name)));

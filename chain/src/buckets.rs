@@ -7,7 +7,10 @@
 //!
 //! The buckets an address owns are found from the contract's `Transfer`
 //! logs up to the block (the contract has no enumeration), each checked
-//! with `ownerOf` at that block.
+//! with `ownerOf` at that block. Real nodes cap the block range of one
+//! `eth_getLogs` (IoTeX's public endpoints and most providers at about
+//! 10 000 blocks), so the scan walks the range in chunks of `log_chunk`
+//! blocks, each retried on its own.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -31,6 +34,22 @@ sol! {
         function ownerOf(uint256 tokenId) external view returns (address);
         function bucketOf(uint256 tokenId) external view returns (uint256, uint256, uint256, uint256, address);
     }
+}
+
+/// Blocks per `eth_getLogs` call unless configured (`stake.log_chunk`).
+pub const DEFAULT_LOG_CHUNK: u64 = 10_000;
+
+/// The inclusive block ranges `from..=to` cut into pieces of at most `chunk`
+/// blocks (none when `from > to`).
+fn chunks(from: u64, to: u64, chunk: u64) -> impl Iterator<Item = (u64, u64)> {
+    let chunk = chunk.max(1);
+    let mut next = Some(from).filter(|f| *f <= to);
+    std::iter::from_fn(move || {
+        let start = next?;
+        let end = start.saturating_add(chunk - 1).min(to);
+        next = end.checked_add(1).filter(|n| *n <= to);
+        Some((start, end))
+    })
 }
 
 /// IoTeX's block interval: bucket durations are counted in blocks.
@@ -67,6 +86,8 @@ pub struct BucketStake {
     contract: EvmAddress,
     /// The first block to scan for transfers (the contract's deployment).
     from_block: u64,
+    /// Blocks per `eth_getLogs` call.
+    log_chunk: u64,
     retry: ExponentialBuilder,
 }
 
@@ -80,22 +101,33 @@ impl BucketStake {
 
     /// Over a provider; `from_block` is where the contract was deployed.
     pub fn new(provider: DynProvider, contract: Address, from_block: u64) -> Self {
-        Self { provider, contract: contract.as_evm(), from_block, retry: retry_policy() }
+        Self { provider, contract: contract.as_evm(), from_block, log_chunk: DEFAULT_LOG_CHUNK, retry: retry_policy() }
+    }
+
+    /// Scans transfer logs `blocks` blocks per call (at least 1).
+    #[must_use]
+    pub fn with_log_chunk(mut self, blocks: u64) -> Self {
+        self.log_chunk = blocks.max(1);
+        self
     }
 
     /// Bucket ids that were ever transferred to `owner` up to `block`.
     async fn received(&self, owner: EvmAddress, block: u64) -> Result<BTreeSet<U256>, StakeError> {
-        let filter = Filter::new()
-            .address(self.contract)
-            .event_signature(ISystemStaking::Transfer::SIGNATURE_HASH)
-            .topic2(B256::left_padding_from(owner.as_slice()))
-            .from_block(self.from_block)
-            .to_block(block);
-        let logs = (|| async { self.provider.get_logs(&filter).await })
-            .retry(self.retry)
-            .await
-            .map_err(|e| unavailable(&format!("bucket transfers to {owner} up to block {block}"), &e))?;
-        Ok(logs.iter().filter_map(|l| l.topics().get(3).map(|t| U256::from_be_bytes(t.0))).collect())
+        let mut ids = BTreeSet::new();
+        for (from, to) in chunks(self.from_block, block, self.log_chunk) {
+            let filter = Filter::new()
+                .address(self.contract)
+                .event_signature(ISystemStaking::Transfer::SIGNATURE_HASH)
+                .topic2(B256::left_padding_from(owner.as_slice()))
+                .from_block(from)
+                .to_block(to);
+            let logs = (|| async { self.provider.get_logs(&filter).await })
+                .retry(self.retry)
+                .await
+                .map_err(|e| unavailable(&format!("bucket transfers to {owner} in blocks {from}..={to}"), &e))?;
+            ids.extend(logs.iter().filter_map(|l| l.topics().get(3).map(|t| U256::from_be_bytes(t.0))));
+        }
+        Ok(ids)
     }
 }
 
@@ -141,6 +173,18 @@ mod tests {
     fn weight(days: u64, auto: bool) -> f64 {
         let votes = bucket_votes(U256::from(1_000_000_000u64), Duration::from_secs(days * 86_400), auto);
         votes.to::<u64>() as f64 / 1e9
+    }
+
+    #[test]
+    fn log_ranges_are_cut_into_chunks_that_cover_every_block_once() {
+        assert_eq!(chunks(0, 9, 4).collect::<Vec<_>>(), [(0, 3), (4, 7), (8, 9)]);
+        assert_eq!(chunks(5, 5, 10_000).collect::<Vec<_>>(), [(5, 5)]);
+        assert_eq!(chunks(6, 5, 10).count(), 0);
+        assert_eq!(chunks(0, 2, 0).collect::<Vec<_>>(), [(0, 0), (1, 1), (2, 2)]);
+        assert_eq!(
+            chunks(u64::MAX - 1, u64::MAX, 1).collect::<Vec<_>>(),
+            [(u64::MAX - 1, u64::MAX - 1), (u64::MAX, u64::MAX)]
+        );
     }
 
     #[test]
