@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 
 use crate::domain::Address;
+use crate::epochs::Bundle;
 use crate::store::{Store, StoreError};
 
 /// A batch to pay.
@@ -185,7 +186,9 @@ impl Executor {
 }
 
 /// The batches an epoch's payouts are cut into, `batch_size` recipients
-/// each (the journaled ones once execution has started): the dry run.
+/// each (the journaled ones once execution has started): the dry run. A
+/// device program's payout is paid to its devices' owners, as its bundle
+/// split it.
 pub async fn plan(store: &Store, epoch: u64, batch_size: usize) -> Result<Vec<Batch>, ExecError> {
     if store.epoch(epoch).await?.is_none() {
         return Err(ExecError::NoEpoch(epoch));
@@ -194,13 +197,24 @@ pub async fn plan(store: &Store, epoch: u64, batch_size: usize) -> Result<Vec<Ba
     if !journaled.is_empty() {
         return journaled.iter().map(|b| decode(b.epoch, b.batch, &b.recipients)).collect();
     }
-    let paid: Vec<(Address, U256)> = store
-        .epoch_payouts(epoch)
-        .await?
-        .into_iter()
-        .filter(|p| !p.amount.is_zero())
-        .map(|p| (p.payout, p.amount.wei()))
-        .collect();
+    // A device program's payout goes to the owners of its paid devices.
+    let bundle: Option<Bundle> = match store.epoch_bundle(epoch).await? {
+        Some(json) => Some(serde_json::from_str(&json).map_err(|e| ExecError::Journal(epoch, e.to_string()))?),
+        None => None,
+    };
+    let mut paid: Vec<(Address, U256)> = Vec::new();
+    for p in store.epoch_payouts(epoch).await?.into_iter().filter(|p| !p.amount.is_zero()) {
+        let owners = u64::try_from(p.recipient_id).ok().and_then(|id| bundle.as_ref()?.device_payouts(id));
+        match owners {
+            Some(owners) => {
+                for (owner, amount) in owners {
+                    let owner = Address::parse(&owner).map_err(|e| ExecError::Journal(epoch, e.to_string()))?;
+                    paid.push((owner, amount));
+                }
+            }
+            None => paid.push((p.payout, p.amount.wei())),
+        }
+    }
     Ok(paid
         .chunks(batch_size.max(1))
         .enumerate()

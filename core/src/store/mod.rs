@@ -10,6 +10,7 @@
 mod allocations;
 mod audit;
 mod batches;
+mod devices;
 mod epochs;
 mod links;
 mod proposals;
@@ -26,6 +27,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 pub use allocations::RecipientError;
 pub use audit::AuditError;
 pub use batches::BatchRow;
+pub use devices::{DeviceStoreError, ListedDevice};
 pub use epochs::{EpochRow, NewEpoch, PayoutRow};
 pub use links::{Consumed, StoredChallenge};
 pub use proposals::{ProposalQuery, TransitionFailed};
