@@ -142,6 +142,7 @@ struct RawChain {
     #[serde(deserialize_with = "text")]
     batch_gas: String,
     executor_key_file: String,
+    ioid_registry: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -194,6 +195,7 @@ impl Default for Raw {
                 batch_size: "200".into(),
                 batch_gas: "15000000".into(),
                 executor_key_file: String::new(),
+                ioid_registry: String::new(),
             },
             links: RawLinks { ttl: "10m".into() },
             stake: RawStake {
@@ -463,6 +465,9 @@ pub struct PayoutConfig {
     pub batch_gas: u64,
     /// A file holding the executor key.
     pub key_file: Option<PathBuf>,
+    /// The ioID registry device programs' devices are checked in (read
+    /// through `rpc_url`).
+    pub ioid_registry: Option<Address>,
 }
 
 impl PayoutConfig {
@@ -574,8 +579,15 @@ impl Config {
                     "" => None,
                     f => Some(PathBuf::from(f)),
                 },
+                ioid_registry: match raw.chain.ioid_registry.trim() {
+                    "" => None,
+                    r => Some(key("chain.ioid_registry", Address::parse(r))?),
+                },
             },
         };
+        if cfg.payouts.ioid_registry.is_some() && cfg.payouts.rpc_url.is_empty() {
+            bail!("config key `chain.rpc_url`: needed to read the ioID registry named by `chain.ioid_registry`");
+        }
         if !cfg.database_url.starts_with("sqlite:") {
             bail!("config key `database_url`: `{}` is not supported yet; use sqlite://PATH", cfg.database_url);
         }
@@ -752,5 +764,25 @@ mod payout_tests {
         assert_eq!(c.payouts.recipients_per_batch(), 100);
         let c = Config::from_toml_str("[chain]\nbatch_gas = 1000").unwrap();
         assert_eq!(c.payouts.recipients_per_batch(), 1);
+    }
+
+    #[test]
+    fn the_ioid_registry_needs_a_node_and_a_valid_address() {
+        let c = Config::from_toml_str(
+            "[chain]\nrpc_url = \"http://127.0.0.1:8545\"\nioid_registry = \"0x04e4655Cf258EC802D17c23ec6112Ef7d97Fa2aF\"",
+        )
+        .unwrap();
+        assert_eq!(
+            c.payouts.ioid_registry.map(|a| a.to_hex()).as_deref(),
+            Some("0x04e4655Cf258EC802D17c23ec6112Ef7d97Fa2aF")
+        );
+        let e = Config::from_toml_str("[chain]\nioid_registry = \"0x04e4655Cf258EC802D17c23ec6112Ef7d97Fa2aF\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("chain.rpc_url") && e.contains("chain.ioid_registry"), "{e}");
+        let e = Config::from_toml_str("[chain]\nrpc_url = \"http://x\"\nioid_registry = \"0x1234\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("chain.ioid_registry"), "{e}");
     }
 }

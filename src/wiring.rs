@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use async_trait::async_trait;
 use iodao_chain::buckets::BucketStake;
+use iodao_chain::ioid::IoIdRegistry;
 use iodao_chain::stake::TokenStake;
 use iodao_core::{
     Address, Allocations, Amount, CachedStake, CsvStakeSource, Epochs, Governance, Links, StakeError, StakeSource,
@@ -83,8 +84,13 @@ pub async fn allocations(cfg: &Config) -> anyhow::Result<Allocations> {
 }
 
 /// The epoch service over a store (shared with the other services of a
-/// process) and the configured stake and epoch settings.
+/// process) and the configured stake and epoch settings, checking device
+/// programs' devices in the configured ioID registry.
 pub fn epochs(cfg: &Config, store: Store) -> anyhow::Result<Epochs> {
     let stake = stake(cfg, &store)?;
-    Ok(Epochs::new(store, stake, cfg.epochs.settings.clone()))
+    let epochs = Epochs::new(store, stake, cfg.epochs.settings.clone());
+    Ok(match cfg.payouts.ioid_registry {
+        Some(registry) => epochs.with_devices(Arc::new(IoIdRegistry::connect(&cfg.payouts.rpc_url, registry)?)),
+        None => epochs,
+    })
 }

@@ -72,8 +72,31 @@ fn print_table(b: &Bundle) {
             iotx(p.amount),
             p.binding
         );
+        if let Some(program) = b.devices.iter().find(|d| d.recipient == p.id) {
+            print_devices(program, p.amount);
+        }
     }
     println!("digest {}", b.digest);
+}
+
+/// A device program's devices under its row: each device's owner and part,
+/// or why it is excluded.
+fn print_devices(program: &iodao_core::devices::BundleDevices, payout: alloy_primitives::U256) {
+    let paid = program.devices.iter().any(|d| !d.amount.is_zero());
+    for d in &program.devices {
+        match (&d.owner, &d.excluded) {
+            (Some(owner), None) => {
+                println!("        device {} score {:>4}  owner {owner} {:>22}", d.device, d.score, iotx(d.amount));
+            }
+            (_, excluded) => {
+                let why = excluded.as_deref().unwrap_or("excluded");
+                println!("        device {} score {:>4}  excluded: {why}", d.device, d.score);
+            }
+        }
+    }
+    if !paid && !payout.is_zero() {
+        println!("        no registered device is paid: the program's own address receives its payout");
+    }
 }
 
 /// Prints what the current slot's epoch would do now; stores nothing.

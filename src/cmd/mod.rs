@@ -9,7 +9,9 @@ mod proposal;
 mod recipient;
 pub mod serve;
 
-use crate::cli::{AuditCommand, Command, EpochCommand, MerkleCommand, ProposalCommand, RecipientCommand};
+use crate::cli::{
+    AuditCommand, Command, DevicesCommand, EpochCommand, MerkleCommand, ProposalCommand, RecipientCommand,
+};
 use crate::config::Config;
 use crate::wiring;
 
@@ -40,6 +42,13 @@ pub async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             recipient::add(&cfg, &name, &category, &payout).await
         }
         Command::Recipient(RecipientCommand::List) => recipient::list(&cfg).await,
+        Command::Recipient(RecipientCommand::Devices(d)) => match d {
+            DevicesCommand::Add { program, devices, score } => {
+                recipient::add_devices(&cfg, &program, &devices, score).await
+            }
+            DevicesCommand::Remove { program, devices } => recipient::remove_devices(&cfg, &program, &devices).await,
+            DevicesCommand::List { program, json } => recipient::list_devices(&cfg, &program, json).await,
+        },
         Command::Allocate(a) => recipient::allocate(&cfg, &a.voter, &a.weights).await,
         Command::Epoch(e) => match e {
             EpochCommand::Plan { json } => epoch::plan(&cfg, json).await,
