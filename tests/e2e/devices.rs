@@ -11,8 +11,7 @@ use iodao_chain::contracts::Distributor;
 
 use crate::helpers::Workdir;
 
-#[path = "../../chain/tests/common/mod.rs"]
-mod node;
+use crate::node;
 
 sol!(
     #[sol(rpc)]

@@ -11,8 +11,7 @@ use iodao_chain::contracts::Distributor;
 
 use crate::helpers::Workdir;
 
-#[path = "../../chain/tests/common/mod.rs"]
-mod node;
+use crate::node;
 
 const ALICE: &str = "0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
 const BOB: &str = "0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";

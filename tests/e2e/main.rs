@@ -7,5 +7,8 @@ mod epoch;
 mod execute;
 mod helpers;
 mod link;
+/// The chain tests' anvil helper, shared by the tests that need a node.
+#[path = "../../chain/tests/common/mod.rs"]
+mod node;
 mod serve;
 mod signed;
