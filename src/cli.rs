@@ -168,12 +168,20 @@ pub enum EpochCommand {
     },
     /// Pay an epoch on-chain through the configured Distributor, in journaled
     /// batches; run again to resume after a crash (nothing is paid twice).
+    /// With --claim: publish the epoch's Merkle root on a claim-mode
+    /// Distributor (once) and write every recipient's proof as JSON.
     Execute {
         /// The epoch number.
         number: u64,
-        /// Print the batches without sending anything.
+        /// Print the batches (or the root) without sending anything.
         #[arg(long)]
         dry_run: bool,
+        /// Claim mode: `setRoot(epoch, root, total)`, then export the claims.
+        #[arg(long)]
+        claim: bool,
+        /// Where claim mode writes the claims (default claims-N.json).
+        #[arg(long, requires = "claim")]
+        out: Option<PathBuf>,
     },
     /// Recompute an exported bundle and check it to the wei.
     Verify {

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::allocations::{Allocations, AllocationsError, StakedAllocation, weights};
 use crate::devices::{
-    BundleDevice, BundleDevices, DeviceError, DeviceRegistry, DeviceStatus, owner_payouts, shares, unregistered_reason,
+    BundleDevice, BundleDevices, DeviceError, DeviceRegistry, DeviceStatus, shares, unregistered_reason,
 };
 use crate::domain::{Address, Allocation, Amount, Bps, Category, RecipientId};
 use crate::stake::{StakeError, StakeSource};
@@ -137,13 +137,6 @@ impl Bundle {
             .filter(|p| !p.amount.is_zero())
             .map(|p| (p.id, address.get(&p.id).copied().unwrap_or_default().to_owned(), p.amount))
             .collect()
-    }
-
-    /// Where recipient `id`'s payout goes when its program splits it across
-    /// devices: (owner, wei) per owner of a paid device; `None` when it is
-    /// paid to the recipient's own address.
-    pub fn device_payouts(&self, id: u64) -> Option<Vec<(String, U256)>> {
-        self.devices.iter().find(|d| d.recipient == id).and_then(|d| owner_payouts(&d.devices))
     }
 }
 

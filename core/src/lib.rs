@@ -8,6 +8,7 @@
 //! about any chat platform or HTTP, and it never represents money as a float.
 
 pub mod allocations;
+pub mod claims;
 pub mod devices;
 pub mod domain;
 pub mod epochs;

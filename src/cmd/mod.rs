@@ -57,7 +57,10 @@ pub async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             EpochCommand::Show { number } => epoch::show(&cfg, number).await,
             EpochCommand::Export { number, out } => epoch::export(&cfg, number, out.as_deref()).await,
             EpochCommand::Verify { file } => epoch::verify(&file),
-            EpochCommand::Execute { number, dry_run } => epoch::execute(&cfg, number, dry_run).await,
+            EpochCommand::Execute { number, dry_run, claim: false, .. } => epoch::execute(&cfg, number, dry_run).await,
+            EpochCommand::Execute { number, dry_run, claim: true, out } => {
+                epoch::execute_claims(&cfg, number, dry_run, out.as_deref()).await
+            }
         },
         Command::Merkle(MerkleCommand::Build { payouts, out }) => merkle::build(&payouts, out.as_deref()),
     }

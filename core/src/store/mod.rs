@@ -10,6 +10,7 @@
 mod allocations;
 mod audit;
 mod batches;
+mod claims;
 mod devices;
 mod epochs;
 mod links;
@@ -27,6 +28,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 pub use allocations::RecipientError;
 pub use audit::AuditError;
 pub use batches::BatchRow;
+pub use claims::ClaimRootRow;
 pub use devices::{DeviceStoreError, ListedDevice};
 pub use epochs::{EpochRow, NewEpoch, PayoutRow};
 pub use links::{Consumed, StoredChallenge};
