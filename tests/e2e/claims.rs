@@ -8,36 +8,20 @@ use alloy::providers::Provider;
 use iodao_chain::contracts::Distributor;
 use iodao_chain::merkle::ClaimsExport;
 
-use crate::helpers::Workdir;
 use crate::node;
-
-const ALICE: &str = "0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
-const BOB: &str = "0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
-const SOLAR: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
-const SWAP: &str = "0xd0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
-
-fn iotx(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18u8))
-}
+use crate::payouts::{SOLAR, SWAP, executor_key, fund, iotx, run_epoch, two_recipients};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_epochs_root_is_set_once_and_recipients_claim_with_the_exported_proofs() {
     let anvil = node::anvil();
     let p = node::wallet(&anvil, 0);
     let d = Distributor::deploy(&p, anvil.addresses()[0], Address::ZERO, true).await.expect("deploy");
-    let fund = alloy::rpc::types::TransactionRequest::default().to(*d.address()).value(iotx(1600));
-    p.send_transaction(fund).await.expect("fund").get_receipt().await.expect("funded");
+    fund(&p, *d.address(), iotx(1600)).await;
 
-    let w = Workdir::new();
-    std::fs::write(w.file("stake.csv"), format!("address,amount\n{ALICE},100\n{BOB},60\n")).expect("stake.csv");
-    w.ok(&["recipient", "add", "solar", "--category", "device-program", "--payout", SOLAR]);
-    w.ok(&["recipient", "add", "swap", "--category", "dapp", "--payout", SWAP]);
-    w.ok(&["allocate", ALICE, "solar=60 swap=40"]);
-    w.ok(&["allocate", BOB, "swap=100"]);
-    let run = w.cmd(&["epoch", "run"]).env("IODAO_EPOCHS__BUDGET", "1600").output().expect("epoch run");
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let w = two_recipients();
+    run_epoch(&w);
 
-    let key = alloy::primitives::hex::encode(anvil.keys()[0].to_bytes());
+    let key = executor_key(&anvil);
     let execute = |args: &[&str]| {
         let mut c = w.cmd(args);
         c.env("IODAO_CHAIN__RPC_URL", anvil.endpoint())
@@ -105,16 +89,11 @@ async fn a_claim_run_killed_while_its_root_is_pending_resumes_without_setting_it
     let anvil = node::anvil();
     let p = node::wallet(&anvil, 0);
     let d = Distributor::deploy(&p, anvil.addresses()[0], Address::ZERO, true).await.expect("deploy");
-    let fund = alloy::rpc::types::TransactionRequest::default().to(*d.address()).value(iotx(1600));
-    p.send_transaction(fund).await.expect("fund").get_receipt().await.expect("funded");
-    let w = Workdir::new();
-    std::fs::write(w.file("stake.csv"), format!("address,amount\n{ALICE},100\n{BOB},60\n")).expect("stake.csv");
-    w.ok(&["recipient", "add", "solar", "--category", "device-program", "--payout", SOLAR]);
-    w.ok(&["allocate", ALICE, "solar=100"]);
-    let run = w.cmd(&["epoch", "run"]).env("IODAO_EPOCHS__BUDGET", "1600").output().expect("epoch run");
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    fund(&p, *d.address(), iotx(1600)).await;
+    let w = two_recipients();
+    run_epoch(&w);
 
-    let key = alloy::primitives::hex::encode(anvil.keys()[0].to_bytes());
+    let key = executor_key(&anvil);
     let execute = || {
         let mut c = w.cmd(&["epoch", "execute", "1", "--claim"]);
         c.env("IODAO_CHAIN__RPC_URL", anvil.endpoint())
@@ -144,5 +123,5 @@ async fn a_claim_run_killed_while_its_root_is_pending_resumes_without_setting_it
     let claims: ClaimsExport =
         serde_json::from_str(&std::fs::read_to_string(w.file("claims-1.json")).expect("claims")).expect("json");
     assert_eq!(d.roots(1).call().await.expect("roots"), claims.root);
-    assert_eq!(claims.claims.len(), 1);
+    assert_eq!(claims.claims.len(), 2);
 }

@@ -9,7 +9,7 @@ use alloy::providers::Provider;
 use alloy::sol;
 use iodao_chain::contracts::Distributor;
 
-use crate::helpers::Workdir;
+use crate::payouts::{SOLAR, SWAP, executor_key, fund, iotx, two_recipients};
 
 use crate::node;
 
@@ -19,19 +19,11 @@ sol!(
     "contracts/out/TestIoIDRegistry.json"
 );
 
-const ALICE: &str = "0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
-const BOB: &str = "0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
-const SOLAR: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
-const SWAP: &str = "0xd0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
 const D1: &str = "0x1111111111111111111111111111111111111111";
 const D2: &str = "0x2222222222222222222222222222222222222222";
 const D3: &str = "0x3333333333333333333333333333333333333333";
 const OWNER1: &str = "0xe1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1";
 const OWNER2: &str = "0xe2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2";
-
-fn iotx(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18u8))
-}
 
 fn a(s: &str) -> Address {
     s.parse().expect("address")
@@ -50,12 +42,7 @@ async fn a_device_programs_payout_goes_to_its_registered_devices_owners_by_score
     registry.register(U256::from(7), a(D3), a(OWNER1)).send().await.unwrap().get_receipt().await.unwrap();
 
     // solar 600 IOTX of a 1 600 budget, swap 1 000.
-    let w = Workdir::new();
-    std::fs::write(w.file("stake.csv"), format!("address,amount\n{ALICE},100\n{BOB},60\n")).expect("stake.csv");
-    w.ok(&["recipient", "add", "solar", "--category", "device-program", "--payout", SOLAR]);
-    w.ok(&["recipient", "add", "swap", "--category", "dapp", "--payout", SWAP]);
-    w.ok(&["allocate", ALICE, "solar=60 swap=40"]);
-    w.ok(&["allocate", BOB, "swap=100"]);
+    let w = two_recipients();
 
     // Devices: 1 and 3 score 1, 2 score 2. Bad input is refused whole.
     assert!(w.ok(&["recipient", "devices", "add", "solar", D1, D3]).contains("lists device"));
@@ -116,9 +103,8 @@ async fn a_device_programs_payout_goes_to_its_registered_devices_owners_by_score
 
     // Executed on-chain: the owners are paid, not the program's address.
     let d = Distributor::deploy(&p, anvil.addresses()[0], Address::ZERO, false).await.expect("deploy distributor");
-    let fund = alloy::rpc::types::TransactionRequest::default().to(*d.address()).value(iotx(1600));
-    p.send_transaction(fund).await.expect("fund").get_receipt().await.expect("funded");
-    let key = alloy::primitives::hex::encode(anvil.keys()[0].to_bytes());
+    fund(&p, *d.address(), iotx(1600)).await;
+    let key = executor_key(&anvil);
     let out = with_chain(&["epoch", "execute", "1"])
         .env("IODAO_CHAIN__DISTRIBUTOR", d.address().to_string())
         .env("IODAO_EXECUTOR_KEY", &key)

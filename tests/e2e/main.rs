@@ -11,5 +11,6 @@ mod link;
 /// The chain tests' anvil helper, shared by the tests that need a node.
 #[path = "../../chain/tests/common/mod.rs"]
 mod node;
+mod payouts;
 mod serve;
 mod signed;
