@@ -2,6 +2,7 @@
 
 mod allocations;
 mod audit;
+mod claims;
 mod devices;
 mod epochs;
 mod helpers;
