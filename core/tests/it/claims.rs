@@ -14,12 +14,12 @@ use crate::helpers::*;
 
 async fn one_epoch(g: &TestGov) {
     let a = Allocations::new(g.gov.store().clone(), g.stake.clone());
-    a.add_recipient("swap-dapp", Category::Dapp, bob(), &Actor::Cli, t(0)).await.unwrap();
-    a.add_recipient("idle", Category::Dapp, carol(), &Actor::Cli, t(0)).await.unwrap();
-    a.set(alice(), "swap-dapp=100", t(1)).await.unwrap();
+    a.add_recipient("swap-dapp", Category::Dapp, bob(), &Actor::Cli, t(0)).await.expect("add");
+    a.add_recipient("idle", Category::Dapp, carol(), &Actor::Cli, t(0)).await.expect("add");
+    a.set(alice(), "swap-dapp=100", t(1)).await.expect("allocate");
     let settings =
         EpochSettings { budget: Amount::from_iotx(500), policy: Policy::default(), recipients: BTreeMap::new() };
-    Epochs::new(g.gov.store().clone(), g.stake.clone(), settings).run(t(1000), t(1001)).await.unwrap();
+    Epochs::new(g.gov.store().clone(), g.stake.clone(), settings).run(t(1000), t(1001)).await.expect("epoch");
 }
 
 #[tokio::test]
