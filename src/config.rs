@@ -148,6 +148,7 @@ struct RawChain {
     #[serde(deserialize_with = "text")]
     batch_gas: String,
     executor_key_file: String,
+    ioid_registry: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -167,6 +168,8 @@ struct RawStake {
     token: String,
     #[serde(deserialize_with = "text")]
     from_block: String,
+    #[serde(deserialize_with = "text")]
+    log_chunk: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -206,6 +209,7 @@ impl Default for Raw {
                 batch_size: "200".into(),
                 batch_gas: "15000000".into(),
                 executor_key_file: String::new(),
+                ioid_registry: String::new(),
             },
             links: RawLinks { ttl: "10m".into() },
             stake: RawStake {
@@ -215,6 +219,7 @@ impl Default for Raw {
                 rpc_url: String::new(),
                 token: String::new(),
                 from_block: "0".into(),
+                log_chunk: "10000".into(),
             },
             governance: RawGovernance {
                 quorum: "1000".into(),
@@ -252,6 +257,8 @@ pub enum StakeConfig {
         contract: Address,
         /// The block it was deployed at (where transfer scans start).
         from_block: u64,
+        /// Blocks per `eth_getLogs` call of the transfer scan.
+        log_chunk: u64,
     },
     /// A token contract over JSON-RPC.
     Token {
@@ -282,7 +289,17 @@ fn stake_source(raw: &RawStake) -> anyhow::Result<StakeConfig> {
     if raw.source.trim() == "system-staking" {
         let from_block =
             raw.from_block.parse::<u64>().map_err(|e| anyhow::anyhow!("config key `stake.from_block`: {e}"))?;
-        return Ok(StakeConfig::Buckets { rpc_url: raw.rpc_url.trim().to_owned(), contract: token, from_block });
+        let log_chunk =
+            raw.log_chunk.parse::<u64>().map_err(|e| anyhow::anyhow!("config key `stake.log_chunk`: {e}"))?;
+        if log_chunk == 0 {
+            bail!("config key `stake.log_chunk`: must be at least 1 block");
+        }
+        return Ok(StakeConfig::Buckets {
+            rpc_url: raw.rpc_url.trim().to_owned(),
+            contract: token,
+            from_block,
+            log_chunk,
+        });
     }
     Ok(StakeConfig::Token { power, rpc_url: raw.rpc_url.trim().to_owned(), token })
 }
@@ -499,6 +516,9 @@ pub struct PayoutConfig {
     pub batch_gas: u64,
     /// A file holding the executor key.
     pub key_file: Option<PathBuf>,
+    /// The ioID registry device programs' devices are checked in (read
+    /// through `rpc_url`).
+    pub ioid_registry: Option<Address>,
 }
 
 impl PayoutConfig {
@@ -624,8 +644,15 @@ impl Config {
                     "" => None,
                     f => Some(PathBuf::from(f)),
                 },
+                ioid_registry: match raw.chain.ioid_registry.trim() {
+                    "" => None,
+                    r => Some(key("chain.ioid_registry", Address::parse(r))?),
+                },
             },
         };
+        if cfg.payouts.ioid_registry.is_some() && cfg.payouts.rpc_url.is_empty() {
+            bail!("config key `chain.rpc_url`: needed to read the ioID registry named by `chain.ioid_registry`");
+        }
         if !cfg.database_url.starts_with("sqlite:") {
             bail!("config key `database_url`: `{}` is not supported yet; use sqlite://PATH", cfg.database_url);
         }
@@ -781,7 +808,13 @@ mod stake_tests {
             "[stake]\nsource = \"system-staking\"\nrpc_url = \"http://127.0.0.1:8545\"\ntoken = \"0x68db92a6a78a39dcaff1745da9e89e230ef49d3d\"\nfrom_block = 21000000",
         )
         .unwrap();
-        assert!(matches!(c.stake_source, StakeConfig::Buckets { from_block: 21_000_000, .. }));
+        assert!(matches!(c.stake_source, StakeConfig::Buckets { from_block: 21_000_000, log_chunk: 10_000, .. }));
+        let e = Config::from_toml_str(
+            "[stake]\nsource = \"system-staking\"\nrpc_url = \"http://x\"\ntoken = \"0x68db92a6a78a39dcaff1745da9e89e230ef49d3d\"\nlog_chunk = 0",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("stake.log_chunk"), "{e}");
         let e = Config::from_toml_str("[stake]\nsource = \"buckets\"").unwrap_err().to_string();
         assert!(e.contains("stake.source") && e.contains("erc20votes"), "{e}");
     }
@@ -799,5 +832,25 @@ mod payout_tests {
         assert_eq!(c.payouts.recipients_per_batch(), 100);
         let c = Config::from_toml_str("[chain]\nbatch_gas = 1000").unwrap();
         assert_eq!(c.payouts.recipients_per_batch(), 1);
+    }
+
+    #[test]
+    fn the_ioid_registry_needs_a_node_and_a_valid_address() {
+        let c = Config::from_toml_str(
+            "[chain]\nrpc_url = \"http://127.0.0.1:8545\"\nioid_registry = \"0x04e4655Cf258EC802D17c23ec6112Ef7d97Fa2aF\"",
+        )
+        .unwrap();
+        assert_eq!(
+            c.payouts.ioid_registry.map(|a| a.to_hex()).as_deref(),
+            Some("0x04e4655Cf258EC802D17c23ec6112Ef7d97Fa2aF")
+        );
+        let e = Config::from_toml_str("[chain]\nioid_registry = \"0x04e4655Cf258EC802D17c23ec6112Ef7d97Fa2aF\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("chain.rpc_url") && e.contains("chain.ioid_registry"), "{e}");
+        let e = Config::from_toml_str("[chain]\nrpc_url = \"http://x\"\nioid_registry = \"0x1234\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("chain.ioid_registry"), "{e}");
     }
 }

@@ -8,5 +8,6 @@
 pub mod buckets;
 pub mod contracts;
 pub mod executor;
+pub mod ioid;
 pub mod merkle;
 pub mod stake;

@@ -3,10 +3,13 @@
 //! Every front-end (the CLI, the web portal, the Discord and Telegram bots)
 //! calls the services here and never touches SQL or the chain itself. This
 //! crate owns all SQL (in [`store`]) and defines the ports — such as
-//! [`stake::StakeSource`] — that the chain crate implements. It must not know
+//! [`stake::StakeSource`] and [`devices::DeviceRegistry`] — that the chain
+//! crate implements. It must not know
 //! about any chat platform or HTTP, and it never represents money as a float.
 
 pub mod allocations;
+pub mod claims;
+pub mod devices;
 pub mod domain;
 pub mod epochs;
 pub mod execution;
@@ -18,10 +21,14 @@ pub mod store;
 mod writer;
 
 pub use allocations::{Allocations, AllocationsError, StakedAllocation};
+pub use devices::{DeviceError, DeviceRegistry, DeviceStatus};
 pub use domain::*;
 pub use epochs::{Bundle, EpochError, EpochSettings, Epochs, Ran, RecipientBounds, VerifyError};
 pub use governance::{Ballot, CastVote, Governance, GovernanceError, ProposalRules, Step};
 pub use links::{Challenge, LinkError, LinkSettings, Linked, Links};
 pub use signed::SignedError;
 pub use stake::{CachedStake, CsvStakeSource, StakeError, StakeSource};
-pub use store::{AuditError, EpochRow, PayoutRow, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};
+pub use store::{
+    AuditError, DeviceStoreError, EpochRow, ListedDevice, PayoutRow, ProposalQuery, RecordedVote, Store, StoreError,
+    TransitionFailed,
+};

@@ -59,6 +59,10 @@ pub enum AuditAction {
     LinkRemoved,
     /// A recipient was added.
     RecipientAdded,
+    /// A device program listed a device (or changed its score).
+    DeviceSet,
+    /// A device program stopped listing a device.
+    DeviceRemoved,
     /// A voter set (or withdrew) their allocation across recipients.
     AllocationSet,
     /// An epoch's budget was split and its payouts stored.
@@ -80,6 +84,8 @@ impl AuditAction {
             Self::LinkReplaced => "link.replaced",
             Self::LinkRemoved => "link.removed",
             Self::RecipientAdded => "recipient.added",
+            Self::DeviceSet => "recipient.device_set",
+            Self::DeviceRemoved => "recipient.device_removed",
             Self::AllocationSet => "allocation.set",
             Self::EpochAllocated => "epoch.allocated",
         }

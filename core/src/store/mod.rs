@@ -10,6 +10,8 @@
 mod allocations;
 mod audit;
 mod batches;
+mod claims;
+mod devices;
 mod epochs;
 mod links;
 mod proposals;
@@ -28,6 +30,8 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 pub use allocations::RecipientError;
 pub use audit::AuditError;
 pub use batches::BatchRow;
+pub use claims::ClaimRootRow;
+pub use devices::{DeviceStoreError, ListedDevice};
 pub use epochs::{EpochRow, NewEpoch, PayoutRow};
 pub use links::{Consumed, StoredChallenge};
 pub use proposals::{ProposalQuery, TransitionFailed};

@@ -2,6 +2,8 @@
 
 mod allocations;
 mod audit;
+mod claims;
+mod devices;
 mod epochs;
 mod helpers;
 mod lifecycle;
