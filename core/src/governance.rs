@@ -550,8 +550,13 @@ impl Governance {
     /// The live tally (kept as votes arrive; no rescan).
     pub async fn tally(&self, id: ProposalId) -> Result<(Proposal, Tally), GovernanceError> {
         let p = self.proposal(id).await?;
-        let t = self.store.live_tally(&p).await?;
+        let t = self.live_tally(&p).await?;
         Ok((p, t))
+    }
+
+    /// The live tally of a proposal already in hand (one row per choice).
+    pub async fn live_tally(&self, p: &Proposal) -> Result<Tally, GovernanceError> {
+        Ok(self.store.live_tally(p).await?)
     }
 
     /// The tally counted afresh from every stored vote.

@@ -15,6 +15,7 @@ pub mod epochs;
 pub mod execution;
 pub mod governance;
 pub mod links;
+pub mod merkle;
 pub mod signed;
 pub mod stake;
 pub mod store;

@@ -51,7 +51,7 @@ fn refusal(e: &JsonRejection) -> Failure {
         proposals::api_submit_vote, proposals::api_submit_proposal,
         links::api_challenge, links::api_get, links::api_verify,
         recipients::api_list, recipients::api_add,
-        epochs::api_list, epochs::api_get, epochs::api_payouts, epochs::api_bundle, epochs::api_plan,
+        epochs::api_list, epochs::api_get, epochs::api_payouts, epochs::api_bundle, epochs::api_claims, epochs::api_plan,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -10,6 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
+use axum::http::StatusCode;
+use iodao_core::merkle::{ClaimsExport, PayoutTree};
 use iodao_core::store::BatchRow;
 use iodao_core::{Amount, Bundle, Category, EpochRow, PayoutRow};
 use serde::Serialize;
@@ -89,6 +91,14 @@ struct PayoutView {
     y: usize,
 }
 
+struct ClaimView {
+    root: String,
+    state: String,
+    total: String,
+    tx: Option<String>,
+    href: Option<String>,
+}
+
 struct BatchView {
     batch: u32,
     state: String,
@@ -107,6 +117,7 @@ struct DetailPage {
     payouts: Vec<PayoutView>,
     bars_height: usize,
     batches: Vec<BatchView>,
+    claim: Option<ClaimView>,
 }
 
 /// `/epochs/{n}`.
@@ -158,7 +169,7 @@ pub async fn page(State(s): State<AppState>, Path(raw): Path<String>) -> Result<
         })
         .collect();
     let explorer = s.settings().explorer_tx_url.clone();
-    let batches = s
+    let batches: Vec<BatchView> = s
         .governance()
         .store()
         .batches(n)
@@ -174,7 +185,21 @@ pub async fn page(State(s): State<AppState>, Path(raw): Path<String>) -> Result<
             gas: b.gas_used.map(|v| v.to_string()).unwrap_or_default(),
         })
         .collect();
+    let claim = s
+        .governance()
+        .store()
+        .claim_root(n)
+        .await
+        .map_err(|e| Failure::from(iodao_core::GovernanceError::Store(e)))?
+        .map(|c| ClaimView {
+            href: c.tx_hash.as_ref().and_then(|tx| explorer.as_ref().map(|base| format!("{base}{tx}"))),
+            tx: c.tx_hash,
+            root: c.root,
+            state: c.state,
+            total: Amount::parse_wei(&c.total).map(view::iotx).unwrap_or(c.total),
+        });
     let page = DetailPage {
+        claim,
         digest: row.digest.clone(),
         e: Summary::from(&row),
         bars_height: views.len().max(1) * 8,
@@ -183,6 +208,54 @@ pub async fn page(State(s): State<AppState>, Path(raw): Path<String>) -> Result<
         batches,
     };
     Ok(Html(page.render().map_err(render_failed)?))
+}
+
+/// The claims of an epoch paid in claim mode, rebuilt from its journaled
+/// leaves: the same root and proofs `iodao epoch execute --claim` wrote.
+async fn claims(s: &AppState, n: u64) -> Result<ClaimsExport, Failure> {
+    let store_failed = |e| Failure::from(iodao_core::GovernanceError::Store(e));
+    let Some(row) = s.governance().store().claim_root(n).await.map_err(store_failed)? else {
+        epoch(s, n).await?;
+        return Err(Failure::not_found(format!("epoch {n} is not paid by Merkle claims")));
+    };
+    let leaves: Vec<(alloy_primitives::Address, alloy_primitives::U256)> =
+        iodao_core::claims::leaves(s.governance().store(), n)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, epoch = n, "journaled claim leaves unreadable");
+                Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the epoch's claims could not be read")
+            })?
+            .into_iter()
+            .map(|(a, v)| (a.as_evm(), v))
+            .collect();
+    let tree = PayoutTree::build(&leaves).map_err(|e| {
+        tracing::error!(error = %e, epoch = n, "claim tree failed");
+        Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the epoch's claim tree could not be built")
+    })?;
+    let export = ClaimsExport::new(&tree, &leaves);
+    if export.root.to_string() != row.root.to_lowercase() {
+        tracing::error!(epoch = n, journaled = %row.root, rebuilt = %export.root, "claim root mismatch");
+        return Err(Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the epoch's claims do not match its root"));
+    }
+    Ok(export)
+}
+
+/// `/epochs/{n}/claims.json`: every claim with its proof, as a download.
+pub async fn claims_download(State(s): State<AppState>, Path(raw): Path<String>) -> Result<Response, PageError> {
+    let n = parse_number(&raw)?;
+    let c = claims(&s, n).await?;
+    let disposition = format!("attachment; filename=\"epoch-{n}-claims.json\"");
+    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(c)).into_response())
+}
+
+/// An epoch's Merkle claims: the root and every leaf with its proof, for
+/// `Distributor.claim(epoch, index, account, amount, proof)`.
+#[utoipa::path(get, path = "/api/v1/epochs/{number}/claims", tag = "epochs",
+    params(("number" = String, Path, description = "epoch number")),
+    responses((status = 200, description = "`{root, claims: [{index, account, amount, proof}]}`", body = Object),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn api_claims(State(s): State<AppState>, Path(raw): Path<String>) -> Result<Json<ClaimsExport>, ApiError> {
+    Ok(Json(claims(&s, parse_number(&raw)?).await?))
 }
 
 async fn bundle(s: &AppState, n: u64) -> Result<Bundle, Failure> {

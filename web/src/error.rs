@@ -133,6 +133,10 @@ impl From<EpochError> for Failure {
             EpochError::Allocate(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "allocation_failed", e.to_string()),
             EpochError::Store(s) => Self::store(s),
             EpochError::CorruptBundle(..) => Self::internal(&e),
+            EpochError::NoDeviceRegistry(_) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "no_device_registry", e.to_string())
+            }
+            EpochError::Devices(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "registry_unavailable", e.to_string()),
         }
     }
 }

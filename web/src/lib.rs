@@ -135,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .route("/epochs", get(epochs::list_page))
         .route("/epochs/{number}", get(epochs::page))
         .route("/epochs/{number}/bundle.json", get(epochs::bundle_download))
+        .route("/epochs/{number}/claims.json", get(epochs::claims_download))
         .route("/recipients", get(recipients::page))
         .route("/link/{nonce}", get(links::page))
         .route("/voters/{address}", get(voters::page))
@@ -150,6 +151,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/epochs/{number}", get(epochs::api_get))
         .route("/api/v1/epochs/{number}/payouts", get(epochs::api_payouts))
         .route("/api/v1/epochs/{number}/bundle", get(epochs::api_bundle))
+        .route("/api/v1/epochs/{number}/claims", get(epochs::api_claims))
         .layer(axum::middleware::from_fn_with_state(cache, cache::layer));
 
     let admin = Router::new()

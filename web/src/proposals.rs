@@ -10,7 +10,7 @@ use axum::response::Html;
 use chrono::Utc;
 use iodao_core::signed::types;
 use iodao_core::{
-    Address, CastVote, Proposal, ProposalId, ProposalQuery, ProposalState, Tally, TallyReport, Vote, VotingMethod,
+    Address, CastVote, Proposal, ProposalId, ProposalQuery, ProposalState, TallyReport, Vote, VotingMethod,
     WindowPosition,
 };
 use serde::{Deserialize, Serialize};
@@ -52,13 +52,6 @@ pub(crate) fn parse_count(name: &str, raw: Option<&str>, default: u32, min: u32,
     }
 }
 
-async fn live_tally(state: &AppState, p: &Proposal) -> Result<Tally, Failure> {
-    state.governance().store().live_tally(p).await.map_err(|e| iodao_core::GovernanceError::Store(e).into())
-}
-
-fn report(p: &Proposal, tally: &Tally) -> TallyReport {
-    p.report(tally)
-}
 
 // ----- pages ---------------------------------------------------------------
 
@@ -116,7 +109,7 @@ pub async fn list_page(State(s): State<AppState>, Query(q): Query<ListParams>) -
         .await?;
     let mut rows = Vec::with_capacity(list.len());
     for p in list {
-        let tally = live_tally(&s, &p).await?;
+        let tally = s.governance().live_tally(&p).await?;
         let turnout = if p.quorum.is_zero() {
             "no quorum".to_owned()
         } else {
@@ -243,8 +236,8 @@ pub async fn page(
     let id = parse_id(&raw)?;
     let voters_page = parse_count("voters", q.voters.as_deref(), 1, 1, 1_000_000)?;
     let p = s.governance().proposal(id).await?;
-    let tally = live_tally(&s, &p).await?;
-    let r = report(&p, &tally);
+    let tally = s.governance().live_tally(&p).await?;
+    let r = p.report(&tally);
     let votes = s.governance().votes(id, VOTERS_PAGE + 1, (voters_page - 1) * VOTERS_PAGE).await?;
     let more = votes.len() > VOTERS_PAGE as usize;
     let votes: Vec<VoteView> = votes.into_iter().take(VOTERS_PAGE as usize).map(|v| vote_view(&p, &v)).collect();
@@ -514,8 +507,8 @@ pub async fn api_get(State(s): State<AppState>, Path(raw): Path<String>) -> Resu
     responses((status = 200, body = TallyJson), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn api_tally(State(s): State<AppState>, Path(raw): Path<String>) -> Result<Json<TallyJson>, ApiError> {
     let p = s.governance().proposal(parse_id(&raw)?).await?;
-    let tally = live_tally(&s, &p).await?;
-    Ok(Json(TallyJson::new(&p, &report(&p, &tally))))
+    let tally = s.governance().live_tally(&p).await?;
+    Ok(Json(TallyJson::new(&p, &p.report(&tally))))
 }
 
 /// A proposal's current votes, largest power first.

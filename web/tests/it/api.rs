@@ -272,6 +272,7 @@ async fn the_openapi_document_lists_every_endpoint() {
         "/api/v1/epochs/{number}",
         "/api/v1/epochs/{number}/payouts",
         "/api/v1/epochs/{number}/bundle",
+        "/api/v1/epochs/{number}/claims",
         "/api/v1/admin/epochs/plan",
     ] {
         assert!(paths.contains_key(path), "{path} missing");
@@ -292,4 +293,49 @@ async fn a_vote_shows_on_the_cached_page_at_once() {
     assert_eq!(p.post("/api/v1/votes", &p.stakers[0].signed_vote(prop.id.get(), "For"), false).await.0, 200);
     let (_, after) = p.get(&path).await;
     assert!(after.contains(r#"<span id="voter-count">1</span>"#), "the write invalidated the cache");
+}
+
+#[tokio::test]
+async fn a_claim_mode_epoch_serves_proofs_that_verify_against_its_root() {
+    use iodao_core::merkle::{PayoutTree, leaf_hash, verify};
+    let p = Portal::start().await;
+    p.epoch().await;
+    assert_eq!(p.get_json("/api/v1/epochs/1/claims").await.0, 404, "not paid by claims (yet)");
+    assert_eq!(p.get_json("/api/v1/epochs/3/claims").await.0, 404, "no such epoch");
+
+    // Journal the root as `iodao epoch execute 1 --claim` does first.
+    let store = p.gov.store();
+    let leaves: Vec<(alloy_primitives::Address, alloy_primitives::U256)> = iodao_core::claims::leaves(store, 1)
+        .await
+        .expect("leaves")
+        .into_iter()
+        .map(|(a, v)| (a.as_evm(), v))
+        .collect();
+    let root = PayoutTree::build(&leaves).expect("tree").root().to_string();
+    let total: alloy_primitives::U256 = leaves.iter().map(|(_, v)| *v).sum();
+    let pairs: Vec<(String, String)> = leaves.iter().map(|(a, v)| (a.to_checksum(None), v.to_string())).collect();
+    store
+        .plan_claims(1, "0x00000000000000000000000000000000000000d1", &root, &total.to_string(), &serde_json::to_string(&pairs).expect("json"), chrono::Utc::now())
+        .await
+        .expect("journal the root");
+
+    let (status, claims) = p.get_json("/api/v1/epochs/1/claims").await;
+    assert_eq!(status, 200, "{claims}");
+    assert_eq!(claims["root"], root);
+    let root_hash: alloy_primitives::B256 = root.parse().expect("root");
+    let list = claims["claims"].as_array().expect("claims");
+    assert_eq!(list.len(), 2);
+    for c in list {
+        let account: alloy_primitives::Address = c["account"].as_str().expect("account").parse().expect("address");
+        let amount: alloy_primitives::U256 = c["amount"].as_str().expect("amount").parse().expect("wei");
+        let proof: Vec<alloy_primitives::B256> = serde_json::from_value(c["proof"].clone()).expect("proof");
+        let index = c["index"].as_u64().expect("index");
+        assert!(verify(&proof, root_hash, leaf_hash(index, account, amount)), "claim {index} verifies");
+    }
+    let (status, page) = p.get("/epochs/1").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&root) && page.contains("/epochs/1/claims.json"), "the page names the root and the proofs");
+    let r = p.http.get(p.url("/epochs/1/claims.json")).send().await.expect("GET");
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-disposition"].to_str().expect("text").contains("epoch-1-claims.json"));
 }
