@@ -8,6 +8,7 @@
 
 pub mod allocations;
 pub mod domain;
+pub mod drafts;
 pub mod epochs;
 pub mod execution;
 pub mod governance;
@@ -19,9 +20,12 @@ mod writer;
 
 pub use allocations::{Allocations, AllocationsError, StakedAllocation};
 pub use domain::*;
+pub use drafts::{DraftProgress, DraftStep, Drafts};
 pub use epochs::{Bundle, EpochError, EpochSettings, Epochs, Ran, RecipientBounds, VerifyError};
 pub use governance::{Ballot, CastVote, Governance, GovernanceError, ProposalRules, Step};
 pub use links::{Challenge, LinkError, LinkSettings, Linked, Links};
 pub use signed::SignedError;
 pub use stake::{CachedStake, CsvStakeSource, StakeError, StakeSource};
-pub use store::{AuditError, EpochRow, PayoutRow, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed};
+pub use store::{
+    AuditError, EpochRow, PayoutRow, ProposalDraft, ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed,
+};

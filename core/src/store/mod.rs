@@ -10,6 +10,7 @@
 mod allocations;
 mod audit;
 mod batches;
+mod drafts;
 mod epochs;
 mod links;
 mod proposals;
@@ -26,6 +27,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 pub use allocations::RecipientError;
 pub use audit::AuditError;
 pub use batches::BatchRow;
+pub use drafts::ProposalDraft;
 pub use epochs::{EpochRow, NewEpoch, PayoutRow};
 pub use links::{Consumed, StoredChallenge};
 pub use proposals::{ProposalQuery, TransitionFailed};

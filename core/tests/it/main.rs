@@ -2,6 +2,7 @@
 
 mod allocations;
 mod audit;
+mod drafts;
 mod epochs;
 mod helpers;
 mod lifecycle;
