@@ -68,6 +68,11 @@ impl Commands {
         &self.governance
     }
 
+    /// The epoch service.
+    pub fn epochs(&self) -> &Epochs {
+        &self.epochs
+    }
+
     /// Handles a text message: a command, or an answer to the sender's
     /// `/propose` dialogue in a private chat. `None`: not for the bot.
     pub async fn on_text(&self, from: &Origin, text: &str, bot: Option<&str>, now: DateTime<Utc>) -> Option<Reply> {

@@ -20,7 +20,7 @@ pub mod reply;
 pub mod telegram;
 
 pub use action::Action;
-pub use announce::Event;
+pub use announce::{Event, Watcher};
 pub use command::{Command, UsageError};
 pub use commands::{Commands, Origin, Schedule};
 pub use reply::{ActionReply, Block, Button, Field, Reply, Tone, Visibility};
