@@ -8,3 +8,4 @@ mod helpers;
 mod link;
 mod serve;
 mod signed;
+mod telegram;
