@@ -16,7 +16,8 @@ pub enum Event {
     ProposalClosed(iodao_core::ProposalId),
     /// An epoch's split was decided.
     EpochAllocated(u64),
-    /// An epoch was paid; the transactions' explorer links.
+    /// An epoch was paid; its transactions' hashes (read from the payout
+    /// journal when empty).
     EpochExecuted(u64, Vec<String>),
 }
 
@@ -36,7 +37,7 @@ pub fn proposal_closed(p: &Proposal, tally: &Tally) -> Reply {
     r
 }
 
-/// An epoch's split (allocated) or its payment (executed, with tx links).
+/// An epoch's split (allocated) or its payment (executed, with its transactions).
 pub fn epoch(e: &EpochRow, payouts: &[PayoutRow], recipients: &[Recipient], txs: &[String]) -> Reply {
     let verb = if txs.is_empty() { "allocated" } else { "executed" };
     let mut r = Reply::public()
@@ -51,7 +52,7 @@ pub fn epoch(e: &EpochRow, payouts: &[PayoutRow], recipients: &[Recipient], txs:
         r = r.field(name.to_owned(), p.amount.to_string());
     }
     for (i, tx) in txs.iter().enumerate() {
-        r = r.link(format!("Transaction {}", i + 1), tx.clone());
+        r = r.field(format!("Transaction {}", i + 1), tx.clone());
     }
     r.text(format!("Bundle digest: {}", e.digest))
 }

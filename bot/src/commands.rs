@@ -338,13 +338,20 @@ impl Commands {
                 .map(|(p, t)| crate::announce::proposal_closed(&p, &t))
                 .map_err(|e| e.to_string()),
             Event::EpochAllocated(n) | Event::EpochExecuted(n, _) => {
-                let txs = match event {
-                    Event::EpochExecuted(_, txs) => txs.as_slice(),
-                    _ => &[],
+                let txs: Vec<String> = match event {
+                    Event::EpochExecuted(_, txs) if txs.is_empty() => match self.governance.store().batches(*n).await {
+                        Ok(batches) => batches.into_iter().filter_map(|b| b.tx_hash).collect(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, epoch = n, "cannot read the payout journal");
+                            Vec::new()
+                        }
+                    },
+                    Event::EpochExecuted(_, txs) => txs.clone(),
+                    _ => Vec::new(),
                 };
                 match (self.epochs.get(*n).await, self.allocations.recipients().await) {
                     (Ok(Some((row, payouts))), Ok(recipients)) => {
-                        Ok(crate::announce::epoch(&row, &payouts, &recipients, txs))
+                        Ok(crate::announce::epoch(&row, &payouts, &recipients, &txs))
                     }
                     (Ok(None), _) => Err(format!("epoch {n} does not exist")),
                     (Err(e), _) => Err(e.to_string()),

@@ -327,14 +327,12 @@ async fn announcements_carry_the_proposal_its_result_and_the_epoch() {
     b.recipients().await;
     ok(&b.text(&private(1), "/allocate solar-farms=100", t(201)).await);
     b.epochs.run(t(300), t(300)).await.unwrap();
-    let r = b
-        .commands
-        .announcement(&iodao_bot::Event::EpochExecuted(1, vec!["https://iotexscan.io/tx/0xab".into()]))
-        .await
-        .unwrap();
+    let r = b.commands.announcement(&iodao_bot::Event::EpochExecuted(1, vec!["0xab".into()])).await.unwrap();
     let text = ok(&r);
     assert!(
-        text.starts_with("Epoch 1 executed") && text.contains("solar-farms: 1000 IOTX") && text.contains("0xab"),
+        text.starts_with("Epoch 1 executed")
+            && text.contains("solar-farms: 1000 IOTX")
+            && text.contains("Transaction 1: 0xab"),
         "{text}"
     );
 }
