@@ -4,8 +4,8 @@
 
 use iodao_core::{EpochRow, PayoutRow, Proposal, Recipient, Tally};
 
-use crate::commands::proposal_reply;
 use crate::reply::Reply;
+use crate::views::proposal_reply;
 
 /// Something worth announcing.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,8 +16,10 @@ pub mod action;
 pub mod announce;
 pub mod command;
 pub mod commands;
+mod refusals;
 pub mod reply;
 pub mod telegram;
+pub mod views;
 
 pub use action::Action;
 pub use announce::{Event, Watcher};
