@@ -81,6 +81,18 @@ struct Raw {
     stake: RawStake,
     governance: RawGovernance,
     epochs: RawEpochs,
+    telegram: RawTelegram,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawTelegram {
+    mode: String,
+    #[serde(deserialize_with = "list")]
+    announce_chats: Vec<String>,
+    token_file: String,
+    webhook_secret_file: String,
+    api_url: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -229,6 +241,13 @@ impl Default for Raw {
                 lifecycle_interval: "15s".into(),
                 proposal_threshold: "100".into(),
                 admins: Vec::new(),
+            },
+            telegram: RawTelegram {
+                mode: "polling".into(),
+                announce_chats: Vec::new(),
+                token_file: String::new(),
+                webhook_secret_file: String::new(),
+                api_url: "https://api.telegram.org".into(),
             },
             epochs: RawEpochs {
                 schedule: "0 0 * * 1".into(),
@@ -462,6 +481,72 @@ pub struct Config {
     pub epochs: EpochConfig,
     /// Paying epochs on-chain.
     pub payouts: PayoutConfig,
+    /// The Telegram bot.
+    pub telegram: TelegramConfig,
+}
+
+/// How Telegram updates reach the bot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TelegramMode {
+    /// The bot asks Telegram for updates (no public URL needed).
+    Polling,
+    /// Telegram posts updates to `{web.public_url}/telegram/webhook`.
+    Webhook,
+}
+
+/// The Telegram bot. Its token and webhook secret are not here: they are
+/// read from `IODAO_TELEGRAM_TOKEN` / `IODAO_TELEGRAM_WEBHOOK_SECRET` or the
+/// files named here when the bot starts, and never logged.
+#[derive(Debug, Clone)]
+pub struct TelegramConfig {
+    /// Polling or webhook.
+    pub mode: TelegramMode,
+    /// Chats (ids; groups and channels are negative) that get announcements.
+    pub announce_chats: Vec<i64>,
+    /// A file holding the bot token.
+    pub token_file: Option<PathBuf>,
+    /// A file holding the webhook secret.
+    pub webhook_secret_file: Option<PathBuf>,
+    /// The Bot API server.
+    pub api_url: String,
+}
+
+/// A secret from an environment variable, else from a file; `None` when
+/// neither is set. The value is never part of an error.
+fn secret(env: &str, file: Option<&Path>, key: &str) -> anyhow::Result<Option<String>> {
+    if let Ok(v) = std::env::var(env)
+        && !v.trim().is_empty()
+    {
+        return Ok(Some(v.trim().to_owned()));
+    }
+    let Some(path) = file else {
+        return Ok(None);
+    };
+    let v = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("config key `{key}`: cannot read {}: {e}", path.display()))?;
+    if v.trim().is_empty() {
+        bail!("config key `{key}`: {} is empty", path.display());
+    }
+    Ok(Some(v.trim().to_owned()))
+}
+
+impl TelegramConfig {
+    /// The bot token: `IODAO_TELEGRAM_TOKEN`, else `telegram.token_file`;
+    /// `None` means the bot is not configured and does not start.
+    pub fn token(&self) -> anyhow::Result<Option<String>> {
+        secret("IODAO_TELEGRAM_TOKEN", self.token_file.as_deref(), "telegram.token_file")
+    }
+
+    /// The webhook secret: `IODAO_TELEGRAM_WEBHOOK_SECRET`, else
+    /// `telegram.webhook_secret_file`; webhook mode needs one.
+    pub fn webhook_secret(&self) -> anyhow::Result<String> {
+        secret("IODAO_TELEGRAM_WEBHOOK_SECRET", self.webhook_secret_file.as_deref(), "telegram.webhook_secret_file")?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "telegram.mode = webhook needs a secret: set IODAO_TELEGRAM_WEBHOOK_SECRET or config key `telegram.webhook_secret_file`"
+                )
+            })
+    }
 }
 
 /// The portal's settings. The admin token is not here: it is read from
@@ -565,10 +650,11 @@ impl Config {
         // Environment values are taken as text, exactly as written: figment
         // would otherwise read `0.1000000000000000001` as a float and round it.
         for (key, value) in Env::prefixed("IODAO_").split("__").iter() {
-            if ["config", "executor_key", "admin_token"].iter().any(|k| key.as_str().eq_ignore_ascii_case(k)) {
-                // IODAO_CONFIG names the file; IODAO_EXECUTOR_KEY and
-                // IODAO_ADMIN_TOKEN are secrets, read only where they are
-                // used. None is a key.
+            // Not keys: IODAO_CONFIG names the file; the rest are secrets,
+            // read only where they are used (never from `iodao.toml`).
+            const NOT_KEYS: [&str; 5] =
+                ["config", "executor_key", "admin_token", "telegram_token", "telegram_webhook_secret"];
+            if NOT_KEYS.iter().any(|k| key.as_str().eq_ignore_ascii_case(k)) {
                 continue;
             }
             figment = figment.merge(Serialized::default(&key.as_str().to_ascii_lowercase(), value));
@@ -631,6 +717,38 @@ impl Config {
                 threshold: key("governance.threshold", Bps::parse_percent(&raw.governance.threshold))?,
             },
             epochs: raw.epochs.check()?,
+            telegram: TelegramConfig {
+                mode: match raw.telegram.mode.trim() {
+                    "polling" => TelegramMode::Polling,
+                    "webhook" => TelegramMode::Webhook,
+                    other => bail!("config key `telegram.mode`: `{other}` is not polling or webhook"),
+                },
+                announce_chats: raw
+                    .telegram
+                    .announce_chats
+                    .iter()
+                    .map(|c| {
+                        key(
+                            "telegram.announce_chats",
+                            c.trim().parse::<i64>().map_err(|_| {
+                                format!("`{c}` is not a chat id (a whole number; groups and channels are negative)")
+                            }),
+                        )
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+                token_file: match raw.telegram.token_file.trim() {
+                    "" => None,
+                    f => Some(PathBuf::from(f)),
+                },
+                webhook_secret_file: match raw.telegram.webhook_secret_file.trim() {
+                    "" => None,
+                    f => Some(PathBuf::from(f)),
+                },
+                api_url: match raw.telegram.api_url.trim() {
+                    u if u.starts_with("http://") || u.starts_with("https://") => u.trim_end_matches('/').to_owned(),
+                    u => bail!("config key `telegram.api_url`: `{u}` is not an http:// or https:// URL"),
+                },
+            },
             payouts: PayoutConfig {
                 rpc_url: raw.chain.rpc_url.trim().to_owned(),
                 distributor: match raw.chain.distributor.trim() {
@@ -817,6 +935,46 @@ mod stake_tests {
         assert!(e.contains("stake.log_chunk"), "{e}");
         let e = Config::from_toml_str("[stake]\nsource = \"buckets\"").unwrap_err().to_string();
         assert!(e.contains("stake.source") && e.contains("erc20votes"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod telegram_tests {
+    use super::*;
+
+    #[test]
+    fn telegram_keys_are_checked_and_secrets_come_only_from_env_or_files() {
+        let c = Config::from_toml_str(
+            "[telegram]\nmode = \"webhook\"\nannounce_chats = [\"-1001234\", \"42\"]\napi_url = \"http://127.0.0.1:8081/\"",
+        )
+        .unwrap();
+        assert_eq!(c.telegram.mode, TelegramMode::Webhook);
+        assert_eq!(c.telegram.announce_chats, [-1_001_234, 42]);
+        assert_eq!(c.telegram.api_url, "http://127.0.0.1:8081");
+        let c = Config::from_toml_str("[telegram]\nannounce_chats = \"-1, 2\"").unwrap();
+        assert_eq!(c.telegram.announce_chats, [-1, 2]);
+        let e = Config::from_toml_str("[telegram]\nmode = \"push\"").unwrap_err().to_string();
+        assert!(e.starts_with("config key `telegram.mode`:"), "{e}");
+        let e = Config::from_toml_str("[telegram]\nannounce_chats = [\"@dao\"]").unwrap_err().to_string();
+        assert!(e.starts_with("config key `telegram.announce_chats`:"), "{e}");
+        // A token in the file is an unknown key, refused.
+        let e = Config::from_toml_str("[telegram]\ntoken = \"123:abc\"").unwrap_err();
+        assert!(format!("{e:#}").contains("token"), "{e:#}");
+        assert!(!format!("{e:#}").contains("123:abc"), "the value is never echoed: {e:#}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "987:from-file\n").unwrap();
+        let mut c = Config::from_toml_str("").unwrap().telegram;
+        c.token_file = Some(file);
+        if std::env::var("IODAO_TELEGRAM_TOKEN").is_err() {
+            assert_eq!(c.token().unwrap().as_deref(), Some("987:from-file"));
+        }
+        c.token_file = Some(dir.path().join("missing"));
+        if std::env::var("IODAO_TELEGRAM_TOKEN").is_err() {
+            let e = c.token().unwrap_err().to_string();
+            assert!(e.starts_with("config key `telegram.token_file`: cannot read"), "{e}");
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod allocations;
 pub mod claims;
 pub mod devices;
 pub mod domain;
+pub mod drafts;
 pub mod epochs;
 pub mod execution;
 pub mod governance;
@@ -24,12 +25,13 @@ mod writer;
 pub use allocations::{Allocations, AllocationsError, StakedAllocation};
 pub use devices::{DeviceError, DeviceRegistry, DeviceStatus};
 pub use domain::*;
+pub use drafts::{DraftProgress, DraftStep, Drafts};
 pub use epochs::{Bundle, EpochError, EpochSettings, Epochs, Ran, RecipientBounds, VerifyError};
 pub use governance::{Ballot, CastVote, Governance, GovernanceError, ProposalRules, Step};
 pub use links::{Challenge, LinkError, LinkSettings, Linked, Links};
 pub use signed::SignedError;
 pub use stake::{CachedStake, CsvStakeSource, StakeError, StakeSource};
 pub use store::{
-    AuditError, DeviceStoreError, EpochRow, ListedDevice, PayoutRow, ProposalQuery, RecordedVote, Store, StoreError,
-    TransitionFailed,
+    AuditError, DeviceStoreError, EpochRow, ListedDevice, PayoutRow, ProposalDraft, ProposalQuery, RecordedVote, Store,
+    StoreError, TransitionFailed,
 };

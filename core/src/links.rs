@@ -104,6 +104,9 @@ pub enum LinkError {
         /// Who actually signed.
         recovered: Address,
     },
+    /// A chat user sent a signature but has no open challenge.
+    #[error("you have no open link challenge: send /link <address> first, then sign the text it gives you")]
+    NoOpenChallenge,
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -214,6 +217,19 @@ impl Links {
                 Ok(Linked { account: challenge.account, address: challenge.address, previous })
             }
         }
+    }
+
+    /// Checks `signature` against the newest open challenge issued to
+    /// `account` (a chat user who signed the text the bot showed and pastes
+    /// only the signature back) and links it as [`Links::verify`] does.
+    pub async fn verify_latest(
+        &self,
+        account: &ChatAccount,
+        signature: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Linked, LinkError> {
+        let challenge = self.store.latest_open_challenge(account, now).await?.ok_or(LinkError::NoOpenChallenge)?;
+        self.verify(&challenge.message, signature, now).await
     }
 
     /// Removes an account's link; returns the address it had, if any.

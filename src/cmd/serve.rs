@@ -1,4 +1,5 @@
-//! `iodao serve`: the web server and the lifecycle timer, until a signal.
+//! `iodao serve`: the web server, the lifecycle timer, the epoch scheduler
+//! and the chat bots that are configured, until a signal.
 
 use anyhow::Context;
 use chrono::Utc;
@@ -23,9 +24,13 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     let lifecycle = tokio::spawn(lifecycle(governance.clone(), cfg.lifecycle_interval, stop_rx.clone()));
     let epochs = wiring::epochs(cfg, governance.store().clone())?;
     let scheduler = tokio::spawn(epochs_on_schedule(epochs, cfg.epochs.clone(), stop_rx.clone()));
+    let bots = crate::bot::start(cfg, &governance, stop_rx.clone()).await?;
+    let mut router = iodao_web::router(wiring::portal(cfg, &governance)?);
+    if let Some(extra) = bots.router.clone() {
+        router = router.merge(extra);
+    }
     let mut web_stop = stop_rx;
-    let portal = wiring::portal(cfg, &governance)?;
-    let web = iodao_web::serve(listener, portal, async move {
+    let web = iodao_web::serve(listener, router, async move {
         let _ = web_stop.wait_for(|stop| *stop).await;
     });
     let signal = async {
@@ -37,6 +42,7 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     served.context("web server failed")?;
     lifecycle.await.context("lifecycle task panicked")?;
     scheduler.await.context("epoch scheduler panicked")?;
+    bots.stop().await;
     governance.store().close().await;
     Ok(())
 }

@@ -14,3 +14,4 @@ mod node;
 mod payouts;
 mod serve;
 mod signed;
+mod telegram;

@@ -91,7 +91,7 @@ impl From<LinkError> for Failure {
         use LinkError as L;
         let m = e.to_string();
         match &e {
-            L::UnknownNonce(_) => Self::not_found(m),
+            L::UnknownNonce(_) | L::NoOpenChallenge => Self::not_found(m),
             L::Replayed => Self::new(StatusCode::CONFLICT, "replayed", m),
             L::Expired(_) => Self::new(StatusCode::GONE, "expired", m),
             L::WrongSigner { .. } | L::WrongAddress { .. } | L::Altered => {

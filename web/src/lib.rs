@@ -184,14 +184,15 @@ async fn fallback(uri: Uri) -> Response {
     if uri.path().starts_with("/api/") { ApiError(f).into_response() } else { PageError(f).into_response() }
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves. Peers' addresses
-/// are kept for the per-IP rate limits.
+/// Serves `app` ([`router`], with any routes merged into it, such as a bot's
+/// webhook) on `listener` until `shutdown` resolves. Peers' addresses are
+/// kept for the per-IP rate limits.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: AppState,
+    app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -80,6 +80,28 @@ impl Store {
         .transpose()
     }
 
+    /// The newest challenge issued to `account` that is neither used nor
+    /// expired at `now` (for `/verify <signature>` in a chat, where the
+    /// message was shown to the user rather than pasted back).
+    pub async fn latest_open_challenge(
+        &self,
+        account: &ChatAccount,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StoredChallenge>, StoreError> {
+        let nonce: Option<String> = sqlx::query_scalar(
+            "SELECT nonce FROM link_challenges WHERE account = ? AND used_at IS NULL AND expires_at > ? \
+             ORDER BY issued_at DESC, rowid DESC LIMIT 1",
+        )
+        .bind(account.to_string())
+        .bind(to_millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        match nonce {
+            Some(n) => self.challenge(&n).await,
+            None => Ok(None),
+        }
+    }
+
     /// Marks the nonce used and links its account to its address, in one
     /// transaction with the audit entry. A nonce already used changes nothing.
     pub async fn consume_challenge(&self, c: &StoredChallenge, now: DateTime<Utc>) -> Result<Consumed, StoreError> {

@@ -174,3 +174,26 @@ async fn a_chat_account_votes_only_through_its_linked_address() {
     assert!(matches!(err, iodao_core::GovernanceError::NotLinked(_)), "{err}");
     assert_eq!(g.gov.tally(p.id).await.unwrap().1.totals()[1], iodao_core::Amount::from_iotx(250));
 }
+
+#[tokio::test]
+async fn a_chat_user_verifies_the_newest_open_challenge_by_signature_alone() {
+    let g = TestGov::new().await;
+    let l = links(&g);
+    let (signer, address) = wallet(9);
+    let account = ChatAccount::new(Platform::Telegram, 5);
+    let e = l.verify_latest(&account, "0x00", t(0)).await.unwrap_err();
+    assert!(matches!(e, LinkError::NoOpenChallenge), "{e}");
+    let older = l.challenge(&account, address, t(0)).await.unwrap();
+    let newest = l.challenge(&account, address, t(1)).await.unwrap();
+    let e = l.verify_latest(&account, &sign(&signer, &older.message), t(2)).await.unwrap_err();
+    assert!(matches!(e, LinkError::MalformedSignature(_) | LinkError::WrongSigner { .. }), "{e}");
+    let linked = l.verify_latest(&account, &sign(&signer, &newest.message), t(2)).await.unwrap();
+    assert_eq!(linked.address, address);
+    // The used challenge is not open any more; the same signature now meets
+    // the older challenge and is refused.
+    let e = l.verify_latest(&account, &sign(&signer, &newest.message), t(3)).await.unwrap_err();
+    assert!(matches!(e, LinkError::WrongSigner { .. }), "{e}");
+    // Past every expiry, nothing is open.
+    let e = l.verify_latest(&account, &sign(&signer, &older.message), t(3600)).await.unwrap_err();
+    assert!(matches!(e, LinkError::NoOpenChallenge), "{e}");
+}

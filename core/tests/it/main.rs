@@ -4,6 +4,7 @@ mod allocations;
 mod audit;
 mod claims;
 mod devices;
+mod drafts;
 mod epochs;
 mod helpers;
 mod lifecycle;

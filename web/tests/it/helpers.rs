@@ -107,7 +107,7 @@ impl Portal {
             },
         );
         let state = AppState::new(gov.clone(), links.clone(), allocations.clone(), epochs.clone(), settings);
-        tokio::spawn(iodao_web::serve(listener, state, std::future::pending()));
+        tokio::spawn(iodao_web::serve(listener, iodao_web::router(state), std::future::pending()));
         Self { base, gov, links, allocations, epochs, stakers, http: reqwest::Client::new(), _dir: dir }
     }
 
