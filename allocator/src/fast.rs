@@ -22,15 +22,17 @@ use crate::normal::Normal;
 const SUM_TOL: f64 = 1e-15;
 
 /// The smallest `μ` in `[a, b]` with `f(μ) >= target`, for a continuous
-/// non-decreasing piecewise-linear `f`: regula falsi with the Illinois
-/// correction, which is exact once the bracket sits on one linear piece.
-pub(crate) fn level_for(f: impl Fn(f64) -> f64, target: f64, a: f64, b: f64) -> f64 {
+/// non-decreasing piecewise-linear `f`, given `f_b = f(b)` (the caller has
+/// it, and each evaluation is a pass over the subtree's recipients): regula
+/// falsi with the Illinois correction, which is exact once the bracket sits
+/// on one linear piece.
+fn level_below(f: impl Fn(f64) -> f64, target: f64, a: f64, b: f64, f_b: f64) -> f64 {
     let (mut a, mut b) = (a, b);
     let mut fa = f(a) - target;
     if fa >= 0.0 {
         return a;
     }
-    let mut fb = f(b) - target;
+    let mut fb = f_b - target;
     if fb <= 0.0 {
         return b;
     }
@@ -113,7 +115,8 @@ impl Layout {
     }
 
     /// Payouts as shares of the budget, one per leaf, with the `dropped`
-    /// leaves taken out.
+    /// leaves taken out (their entries: what they would be paid at the
+    /// level their node reached without them).
     pub(crate) fn solve(&self, dropped: &[bool]) -> Vec<f64> {
         let (mut w, mut lo, mut hi) = (Cow::Borrowed(&self.w), Cow::Borrowed(&self.lo), Cow::Borrowed(&self.hi));
         if dropped.iter().any(|&d| d) {
@@ -132,23 +135,32 @@ impl Layout {
                 + span(w, lo, hi, c.loose.clone(), level)
         };
         // A minimum its recipients cannot take is met as far as they can.
-        let cat_floor: Vec<f64> = self.cats.iter().map(|c| c.min.min(cat_sum(c, top))).collect();
-        let cat_value = |k: usize, level: f64| cat_sum(&self.cats[k], level).max(cat_floor[k]).min(self.cats[k].max);
-        let total = |level: f64| (0..self.cats.len()).map(|k| cat_value(k, level)).sum::<f64>();
+        let at_top: Vec<f64> = self.cats.iter().map(|c| cat_sum(c, top)).collect();
+        let cat_floor: Vec<f64> = self.cats.iter().zip(&at_top).map(|(c, &t)| c.min.min(t)).collect();
+        let clamp_cat = |k: usize, sum: f64| sum.max(cat_floor[k]).min(self.cats[k].max);
+        let total = |level: f64| (0..self.cats.len()).map(|k| clamp_cat(k, cat_sum(&self.cats[k], level))).sum::<f64>();
+        // The same sum as `total(top)`, from the sums already taken there.
+        let total_top = (0..self.cats.len()).map(|k| clamp_cat(k, at_top[k])).sum::<f64>();
 
-        let root = if total(top) <= 1.0 { top } else { level_for(total, 1.0, 0.0, top) };
+        let root = if total_top <= 1.0 { top } else { level_below(total, 1.0, 0.0, top, total_top) };
         let mut x = vec![0.0; self.leaf.len()];
+        // From the unmasked bounds: a dropped leaf gets what it would be
+        // paid at its node's level (the minimum-payout search reads it),
+        // everyone else the same as from the masked ones.
         let mut put = |r: Range<usize>, level: f64| {
             for s in r {
-                x[self.leaf[s]] = (level * w[s]).max(lo[s]).min(hi[s]);
+                x[self.leaf[s]] = (level * self.w[s]).max(self.lo[s]).min(self.hi[s]);
             }
         };
         for (k, c) in self.cats.iter().enumerate() {
-            let (value, natural) = (cat_value(k, root), cat_sum(c, root));
-            let level = if value == natural { root } else { level_for(|l| cat_sum(c, l), value, 0.0, top) };
+            let natural = cat_sum(c, root);
+            let value = clamp_cat(k, natural);
+            let level =
+                if value == natural { root } else { level_below(|l| cat_sum(c, l), value, 0.0, top, at_top[k]) };
             for (r, cap) in &c.groups {
-                let inner = if span(w, lo, hi, r.clone(), level) > *cap {
-                    level_for(|l| span(w, lo, hi, r.clone(), l), *cap, 0.0, level)
+                let at_level = span(w, lo, hi, r.clone(), level);
+                let inner = if at_level > *cap {
+                    level_below(|l| span(w, lo, hi, r.clone(), l), *cap, 0.0, level, at_level)
                 } else {
                     level
                 };

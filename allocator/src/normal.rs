@@ -6,7 +6,7 @@
 //! Both solvers read this form, so they solve the same problem; the exact
 //! wei bounds are kept beside the floats for the final rounding.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use alloy_primitives::{U256, U512};
 
@@ -117,12 +117,12 @@ pub(crate) fn mul_div_rem(a: U256, b: U256, c: U256) -> (U256, U256) {
     {
         return (U256::from(ab / c), U256::from(ab % c));
     }
+    // One wide division gives both (it is most of the cost).
     match a.checked_mul(b) {
-        Some(ab) => (ab / c, ab % c),
+        Some(ab) => ab.div_rem(c),
         None => {
-            let ab = U512::from(a) * U512::from(b);
-            let c = U512::from(c);
-            (U256::saturating_from(ab / c), U256::saturating_from(ab % c))
+            let (q, r) = (U512::from(a) * U512::from(b)).div_rem(U512::from(c));
+            (U256::saturating_from(q), U256::saturating_from(r))
         }
     }
 }
@@ -155,7 +155,9 @@ impl Normal {
 
         let total_weight = order.iter().fold(U256::ZERO, |acc, c| acc.saturating_add(c.weight));
         let share = |wei: U256| if budget.is_zero() { 0.0 } else { ratio(wei.min(budget), budget) };
-        let group_ids: BTreeMap<&str, usize> =
+        // Looked up once per grouped recipient: hashing beats walking a
+        // tree of string comparisons (indices still follow the policy's order).
+        let group_ids: HashMap<&str, usize> =
             policy.group_caps.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
         let mut groups: Vec<Group> = policy
             .group_caps
