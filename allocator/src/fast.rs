@@ -104,14 +104,16 @@ impl Layout {
             leaf.extend_from_slice(&cat.loose);
             cats.push(CatSpan { groups, loose: start..leaf.len(), min: cat.min, max: cat.max });
         }
-        Self {
-            w: leaf.iter().map(|&i| n.leaves[i].w).collect(),
-            lo: leaf.iter().map(|&i| n.leaves[i].lo).collect(),
-            hi: leaf.iter().map(|&i| n.leaves[i].hi).collect(),
-            leaf,
-            cats,
-            top: n.top_level(),
+        // One gather for the three arrays: each leaf is read once.
+        let (mut w, mut lo, mut hi) =
+            (Vec::with_capacity(leaf.len()), Vec::with_capacity(leaf.len()), Vec::with_capacity(leaf.len()));
+        for &i in &leaf {
+            let l = &n.leaves[i];
+            w.push(l.w);
+            lo.push(l.lo);
+            hi.push(l.hi);
         }
+        Self { w, lo, hi, leaf, cats, top: n.top_level() }
     }
 
     /// Payouts as shares of the budget, one per leaf, with the `dropped`
