@@ -219,11 +219,16 @@ fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec
     }
     let short = |x: &[f64], i: usize| x[i] > AT && x[i] < threshold;
     'outer: loop {
-        let mut below: Vec<usize> = (0..x.len()).filter(|&i| short(&x, i)).collect();
-        if below.is_empty() {
+        // By payout, ties to the lower index. The payouts are positive, so
+        // their bit patterns sort as they do: sorting (bits, index) pairs
+        // avoids an indirect load per comparison (~440 000 of them at 1M).
+        let mut keyed: Vec<(u64, usize)> =
+            (0..x.len()).filter(|&i| short(&x, i)).map(|i| (x[i].to_bits(), i)).collect();
+        if keyed.is_empty() {
             return Ok((dropped, x));
         }
-        below.sort_by(|&a, &b| x[a].total_cmp(&x[b]).then(a.cmp(&b)));
+        keyed.sort_unstable();
+        let below: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
         let mut was_below = vec![false; x.len()];
         for &i in &below {
             was_below[i] = true;
