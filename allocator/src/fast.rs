@@ -114,13 +114,17 @@ impl Layout {
         // One gather for the three arrays: each leaf is read once.
         let (mut w, mut lo, mut hi) =
             (Vec::with_capacity(leaf.len()), Vec::with_capacity(leaf.len()), Vec::with_capacity(leaf.len()));
+        // Every leaf has a slot, so the largest saturation over the slots
+        // is `n.top_level()` (a maximum, whatever the order).
+        let mut top = 0.0f64;
         for &i in &leaf {
             let l = &n.leaves[i];
             w.push(l.w);
             lo.push(l.lo);
             hi.push(l.hi);
+            top = top.max(l.saturation());
         }
-        Self { w, lo, hi, leaf, cats, top: n.top_level() }
+        Self { w, lo, hi, leaf, cats, top }
     }
 
     /// The slots of the leaves not `dropped`, with each span renumbered. A

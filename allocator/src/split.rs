@@ -160,8 +160,10 @@ fn run(n: Normal, method: Method) -> Result<Split, AllocError> {
     for (l, _) in n.leaves.iter_mut().zip(&dropped).filter(|(_, d)| **d) {
         l.drop_out();
     }
-    let bindings = explain(&n, &x);
-    let amounts = to_wei(&n, &x, &bindings);
+    // Both read which bounds are tight: found once.
+    let t = tight(&n, &x);
+    let bindings = explain(&n, &x, &t);
+    let amounts = to_wei(&n, &x, &bindings, &t);
     let payouts: Vec<Payout> = n
         .leaves
         .iter()
@@ -357,8 +359,7 @@ fn tight(n: &Normal, x: &[f64]) -> Tight {
 }
 
 /// The rule that bound each recipient, innermost first.
-fn explain(n: &Normal, x: &[f64]) -> Vec<Binding> {
-    let t = tight(n, x);
+fn explain(n: &Normal, x: &[f64], t: &Tight) -> Vec<Binding> {
     n.leaves
         .iter()
         .zip(x)
@@ -422,8 +423,7 @@ impl Part {
 /// among the rest by exact weight, largest remainder first (ties to the
 /// lower id). So the payouts sum exactly to what was spent, no bound is
 /// crossed by a wei, and unbound recipients are paid in exact proportion.
-fn to_wei(n: &Normal, x: &[f64], bindings: &[Binding]) -> Vec<U256> {
-    let t = tight(n, x);
+fn to_wei(n: &Normal, x: &[f64], bindings: &[Binding], t: &Tight) -> Vec<U256> {
     let leaf = |i: usize| -> Part {
         let l = &n.leaves[i];
         let fixed = match bindings[i] {
