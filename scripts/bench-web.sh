@@ -6,5 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh wrk:/usr/bin/wrk
-cargo build --release --locked --bin iodao
-IODAO_BIN="$PWD/target/release/iodao" cargo bench --locked -p iodao-web --bench load "$@"
+cargo bench --locked --bench web_load "$@"

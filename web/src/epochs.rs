@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
-use axum::http::StatusCode;
 use iodao_core::merkle::{ClaimsExport, PayoutTree};
 use iodao_core::store::BatchRow;
 use iodao_core::{Amount, Bundle, Category, EpochRow, PayoutRow};
@@ -235,7 +235,11 @@ async fn claims(s: &AppState, n: u64) -> Result<ClaimsExport, Failure> {
     let export = ClaimsExport::new(&tree, &leaves);
     if export.root.to_string() != row.root.to_lowercase() {
         tracing::error!(epoch = n, journaled = %row.root, rebuilt = %export.root, "claim root mismatch");
-        return Err(Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the epoch's claims do not match its root"));
+        return Err(Failure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the epoch's claims do not match its root",
+        ));
     }
     Ok(export)
 }

@@ -118,7 +118,13 @@ impl From<&AllocationsError> for Failure {
         match e {
             A::Allocation(_) => Self::bad_request(e.to_string()),
             A::Recipient(R::NameTaken(_)) => Self::new(StatusCode::CONFLICT, "name_taken", e.to_string()),
-            A::Recipient(R::Store(s)) | A::Store(s) => Self::store(s),
+            A::Recipient(R::Store(s)) | A::Store(s) | A::Device(iodao_core::DeviceStoreError::Store(s)) => {
+                Self::store(s)
+            }
+            A::Device(iodao_core::DeviceStoreError::NoRecipient(_) | iodao_core::DeviceStoreError::NotListed(..)) => {
+                Self::not_found(e.to_string())
+            }
+            A::Device(_) => Self::bad_request(e.to_string()),
             A::Stake(s) => Self::stake(s),
             A::Overflow => Self::internal(e),
         }

@@ -52,7 +52,6 @@ pub(crate) fn parse_count(name: &str, raw: Option<&str>, default: u32, min: u32,
     }
 }
 
-
 // ----- pages ---------------------------------------------------------------
 
 /// `?state=&page=` of the list page.

@@ -305,17 +305,20 @@ async fn a_claim_mode_epoch_serves_proofs_that_verify_against_its_root() {
 
     // Journal the root as `iodao epoch execute 1 --claim` does first.
     let store = p.gov.store();
-    let leaves: Vec<(alloy_primitives::Address, alloy_primitives::U256)> = iodao_core::claims::leaves(store, 1)
-        .await
-        .expect("leaves")
-        .into_iter()
-        .map(|(a, v)| (a.as_evm(), v))
-        .collect();
+    let leaves: Vec<(alloy_primitives::Address, alloy_primitives::U256)> =
+        iodao_core::claims::leaves(store, 1).await.expect("leaves").into_iter().map(|(a, v)| (a.as_evm(), v)).collect();
     let root = PayoutTree::build(&leaves).expect("tree").root().to_string();
     let total: alloy_primitives::U256 = leaves.iter().map(|(_, v)| *v).sum();
     let pairs: Vec<(String, String)> = leaves.iter().map(|(a, v)| (a.to_checksum(None), v.to_string())).collect();
     store
-        .plan_claims(1, "0x00000000000000000000000000000000000000d1", &root, &total.to_string(), &serde_json::to_string(&pairs).expect("json"), chrono::Utc::now())
+        .plan_claims(
+            1,
+            "0x00000000000000000000000000000000000000d1",
+            &root,
+            &total.to_string(),
+            &serde_json::to_string(&pairs).expect("json"),
+            chrono::Utc::now(),
+        )
         .await
         .expect("journal the root");
 

@@ -4,8 +4,8 @@
 //! the same 2 cores (the load generator shares them).
 //!
 //! Target (issue 6): at least 15 000 requests/s with p99 under 10 ms.
-//! Run with `scripts/bench-web.sh` (builds the binary, installs wrk, runs
-//! this); it prints its figures.
+//! Run with `scripts/bench-web.sh` (installs wrk, then `cargo bench --bench
+//! web_load`); it prints its figures.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -128,7 +128,8 @@ fn parse_latency(v: &str) -> f64 {
 }
 
 fn main() {
-    let bin = std::env::var("IODAO_BIN").expect("IODAO_BIN: the release iodao binary (scripts/bench-web.sh sets it)");
+    // The binary built with this bench, in the same profile and features.
+    let bin = env!("CARGO_BIN_EXE_iodao");
     let dir = tempfile::tempdir().expect("temp dir");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let started = Instant::now();
@@ -140,7 +141,7 @@ fn main() {
     );
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let mut server = Command::new(&bin)
+    let mut server = Command::new(bin)
         .arg("serve")
         .current_dir(dir.path())
         .env("IODAO_WEB__BIND", format!("127.0.0.1:{port}"))
