@@ -10,6 +10,7 @@ use alloy_dyn_abi::TypedData;
 use alloy_primitives::hex;
 use alloy_signer::SignerSync as _;
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
@@ -62,7 +63,8 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
             ],
         }),
     );
-    ClientBuilder::rustls().expect("TLS").capabilities(caps).connect(&driver.url).await.expect("a browser session")
+    // chromedriver speaks plain HTTP on loopback: no TLS stack needed.
+    ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&driver.url).await.expect("a browser session")
 }
 
 /// The test wallet: answers account requests itself and queues signing
