@@ -185,9 +185,11 @@ impl Store {
     /// The live tally, as kept up to date by [`Store::record_vote`]; reads
     /// one row per choice, never the votes.
     pub async fn live_tally(&self, proposal: &Proposal) -> Result<Tally, StoreError> {
+        // A read transaction, so the counts and the voter total agree; it
+        // writes nothing and is not counted as a change.
         let mut tx = self.pool.begin().await?;
         let tally = live_tally(&mut tx, proposal).await?;
-        self.commit(tx).await?;
+        tx.commit().await?;
         Ok(tally)
     }
 

@@ -67,6 +67,8 @@ pub struct Portal {
     pub epochs: Epochs,
     pub stakers: Vec<Staker>,
     pub http: reqwest::Client,
+    pub db_url: String,
+    pub stake: Arc<CsvStakeSource>,
     _dir: tempfile::TempDir,
 }
 
@@ -107,8 +109,21 @@ impl Portal {
             },
         );
         let state = AppState::new(gov.clone(), links.clone(), allocations.clone(), epochs.clone(), settings);
+        let stake =
+            Arc::new(CsvStakeSource::from_entries(stakers.iter().map(|s| (s.address, s.power))).at_block(SNAPSHOT));
         tokio::spawn(iodao_web::serve(listener, iodao_web::router(state), std::future::pending()));
-        Self { base, gov, links, allocations, epochs, stakers, http: reqwest::Client::new(), _dir: dir }
+        Self {
+            base,
+            gov,
+            links,
+            allocations,
+            epochs,
+            stakers,
+            http: reqwest::Client::new(),
+            db_url: url,
+            stake,
+            _dir: dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -141,6 +156,21 @@ impl Portal {
     pub async fn proposal(&self, title: &str, body: &str) -> Proposal {
         self.proposal_with(title, body, VotingMethod::SingleChoice, Choices::for_against_abstain(), Duration::zero())
             .await
+    }
+
+    /// A new open single-choice proposal's terms.
+    pub fn new_proposal(&self, title: &str) -> NewProposal {
+        let start = Utc::now() - Duration::seconds(1);
+        NewProposal {
+            title: Title::parse(title).expect("title"),
+            body: Body::parse("body").expect("body"),
+            author: self.stakers[0].address,
+            choices: Choices::for_against_abstain(),
+            method: VotingMethod::SingleChoice,
+            window: Window::new(start, start + Duration::days(1)).expect("window"),
+            quorum: Amount::from_iotx(1500),
+            threshold: Bps::new(5000).expect("bps"),
+        }
     }
 
     /// A proposal opening `delay` from now, open for a day.
