@@ -5,9 +5,14 @@
 //! since it was rendered (the store's change counter, read *before* the
 //! handler ran) and for at most `ttl`: the TTL bounds how long a write made
 //! by another process (the operator's CLI on the same database) stays
-//! unseen. Requests with an `Authorization` header are never cached.
+//! unseen. When only the TTL has run out, one request renders the page
+//! afresh while the others keep getting the previous one (for at most
+//! [`STALE_FOR`] TTLs), so a popular page is never rendered by every
+//! waiting request at once. Requests with an `Authorization` header are
+//! never cached.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes, HttpBody as _};
@@ -20,6 +25,11 @@ use iodao_core::Store;
 /// Bodies larger than this are served but not kept.
 const MAX_BODY: usize = 2 << 20;
 
+/// While one request refreshes an expired entry, the others may be served
+/// the expired one until it is this many TTLs old (a refresh that never
+/// finished, its client gone, stops counting then).
+const STALE_FOR: u32 = 4;
+
 /// The cache and what it needs to know freshness.
 #[derive(Clone)]
 pub struct PageCache {
@@ -31,6 +41,8 @@ pub struct PageCache {
 struct Entry {
     changes: u64,
     at: Instant,
+    /// Set by the one request that renders this entry's replacement.
+    refreshing: AtomicBool,
     content_type: Option<HeaderValue>,
     body: Bytes,
 }
@@ -41,9 +53,19 @@ impl PageCache {
         Self { entries: Arc::new(quick_cache::sync::Cache::new(capacity.max(1))), store, ttl }
     }
 
-    fn fresh(&self, key: &str) -> Option<Arc<Entry>> {
+    /// The entry to serve, if any; `None` means this request renders.
+    fn servable(&self, key: &str) -> Option<Arc<Entry>> {
         let e = self.entries.get(key)?;
-        (e.changes == self.store.changes() && e.at.elapsed() < self.ttl).then_some(e)
+        if e.changes != self.store.changes() {
+            return None;
+        }
+        let age = e.at.elapsed();
+        if age < self.ttl {
+            return Some(e);
+        }
+        // Expired by time only: the first request to see it refreshes it.
+        let someone_refreshing = e.refreshing.swap(true, Ordering::AcqRel);
+        (someone_refreshing && age < self.ttl * STALE_FOR).then_some(e)
     }
 }
 
@@ -53,7 +75,7 @@ pub async fn layer(State(cache): State<PageCache>, request: Request, next: Next)
         return next.run(request).await;
     }
     let key = request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.to_string());
-    if let Some(e) = cache.fresh(&key) {
+    if let Some(e) = cache.servable(&key) {
         return respond(&e);
     }
     let changes = cache.store.changes();
@@ -75,6 +97,7 @@ pub async fn layer(State(cache): State<PageCache>, request: Request, next: Next)
     let entry = Arc::new(Entry {
         changes,
         at: Instant::now(),
+        refreshing: AtomicBool::new(false),
         content_type: parts.headers.get(header::CONTENT_TYPE).cloned(),
         body: body.clone(),
     });
