@@ -68,6 +68,16 @@ impl Commands {
         &self.governance
     }
 
+    /// The wallet-link service (for adapters that check a link first).
+    pub fn links(&self) -> &Links {
+        &self.links
+    }
+
+    /// The allocation service (for adapters that suggest recipients).
+    pub fn allocations(&self) -> &Allocations {
+        &self.allocations
+    }
+
     /// Handles a text message: a command, or an answer to the sender's
     /// `/propose` dialogue in a private chat. `None`: not for the bot.
     pub async fn on_text(&self, from: &Origin, text: &str, bot: Option<&str>, now: DateTime<Utc>) -> Option<Reply> {
