@@ -47,7 +47,13 @@ pub enum DiscordError {
     BadPublicKey,
     /// Discord's API refused or could not be reached.
     #[error("the Discord API failed: {0}")]
-    Api(#[from] serenity::Error),
+    Api(Box<serenity::Error>),
+}
+
+impl From<serenity::Error> for DiscordError {
+    fn from(e: serenity::Error) -> Self {
+        Self::Api(Box::new(e))
+    }
 }
 
 /// The Discord bot.
