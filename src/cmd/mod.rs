@@ -2,6 +2,7 @@
 
 mod audit;
 mod demo;
+mod discord;
 mod epoch;
 mod link;
 mod merkle;
@@ -9,7 +10,9 @@ mod proposal;
 mod recipient;
 pub mod serve;
 
-use crate::cli::{AuditCommand, Command, EpochCommand, MerkleCommand, ProposalCommand, RecipientCommand};
+use crate::cli::{
+    AuditCommand, Command, DiscordCommand, EpochCommand, MerkleCommand, ProposalCommand, RecipientCommand,
+};
 use crate::config::Config;
 use crate::wiring;
 
@@ -51,5 +54,8 @@ pub async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             EpochCommand::Execute { number, dry_run } => epoch::execute(&cfg, number, dry_run).await,
         },
         Command::Merkle(MerkleCommand::Build { payouts, out }) => merkle::build(&payouts, out.as_deref()),
+        Command::Discord(DiscordCommand::RegisterCommands { guild, global }) => {
+            discord::register_commands(&cfg, guild, global).await
+        }
     }
 }

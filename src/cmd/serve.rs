@@ -1,9 +1,15 @@
 //! `iodao serve`: the web server and the lifecycle timer, until a signal.
+//! The Discord bot too when it is configured (its interactions endpoint
+//! merged into the web server, or its gateway client), with announcements
+//! of proposals opening and closing and of epochs.
+
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
-use iodao_core::{Epochs, Governance, Ran};
-use tokio::sync::watch;
+use iodao_bot::Event;
+use iodao_core::{Epochs, Governance, ProposalState, Ran};
+use tokio::sync::{mpsc, watch};
 
 use crate::config::{Config, EpochConfig};
 use crate::wiring;
@@ -19,12 +25,32 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     println!("listening on http://{addr}");
     tracing::info!(%addr, "web server started");
 
+    let mut routes = axum::Router::new();
+    let mut announcers = Vec::new();
+    let mut announce_tasks = Vec::new();
+    let mut gateway = None;
+    if let Some((bot, d)) = super::discord::bot(cfg, &governance).await? {
+        match super::discord::start(&bot, &d).await? {
+            super::discord::Started::Gateway(running) => gateway = Some(running),
+            super::discord::Started::Endpoint(router) => routes = routes.merge(router),
+        }
+        if !d.announce_channels.is_empty() {
+            let (tx, rx) = mpsc::channel(64);
+            announcers.push(tx);
+            announce_tasks.push(tokio::spawn(bot.announce_events(rx)));
+        }
+    }
+    let announcers = Announcers(Arc::new(announcers));
+
     let (stop_tx, stop_rx) = watch::channel(false);
-    let lifecycle = tokio::spawn(lifecycle(governance.clone(), cfg.lifecycle_interval, stop_rx.clone()));
+    let lifecycle =
+        tokio::spawn(lifecycle(governance.clone(), cfg.lifecycle_interval, stop_rx.clone(), announcers.clone()));
     let epochs = wiring::epochs(cfg, governance.store().clone())?;
-    let scheduler = tokio::spawn(epochs_on_schedule(epochs, cfg.epochs.clone(), stop_rx.clone()));
+    let scheduler = tokio::spawn(epochs_on_schedule(epochs, cfg.epochs.clone(), stop_rx.clone(), announcers.clone()));
+    drop(announcers);
     let mut web_stop = stop_rx;
-    let web = iodao_web::serve(listener, iodao_web::AppState { governance: governance.clone() }, async move {
+    let app = iodao_web::router(iodao_web::AppState { governance: governance.clone() }).merge(routes);
+    let web = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = web_stop.wait_for(|stop| *stop).await;
     });
     let signal = async {
@@ -36,12 +62,40 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     served.context("web server failed")?;
     lifecycle.await.context("lifecycle task panicked")?;
     scheduler.await.context("epoch scheduler panicked")?;
+    // Their senders are gone: the announcers post what is queued and end.
+    for task in announce_tasks {
+        task.await.context("announcer panicked")?;
+    }
+    if let Some(running) = gateway {
+        running.stop().await;
+    }
     governance.store().close().await;
     Ok(())
 }
 
+/// Where announcements go (one queue per chat bot that announces).
+#[derive(Clone)]
+struct Announcers(Arc<Vec<mpsc::Sender<Event>>>);
+
+impl Announcers {
+    /// Queues `event` for every bot; a full queue drops it (logged) rather
+    /// than hold up the lifecycle or the scheduler.
+    fn send(&self, event: &Event) {
+        for tx in self.0.iter() {
+            if let Err(e) = tx.try_send(event.clone()) {
+                tracing::warn!(?event, error = %e, "announcement dropped");
+            }
+        }
+    }
+}
+
 /// Opens and closes proposals as their windows start and end.
-async fn lifecycle(governance: Governance, every: std::time::Duration, mut stop: watch::Receiver<bool>) {
+async fn lifecycle(
+    governance: Governance,
+    every: std::time::Duration,
+    mut stop: watch::Receiver<bool>,
+    announcers: Announcers,
+) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -53,6 +107,11 @@ async fn lifecycle(governance: Governance, every: std::time::Duration, mut stop:
             Ok(steps) => {
                 for s in steps {
                     tracing::info!(id = %s.id, state = %s.state, "proposal moved");
+                    match s.state {
+                        ProposalState::Active => announcers.send(&Event::ProposalOpened(s.id)),
+                        ProposalState::Closed(_) => announcers.send(&Event::ProposalClosed(s.id)),
+                        _ => {}
+                    }
                 }
             }
             Err(e) => tracing::error!(error = %e, "lifecycle step failed; retrying next tick"),
@@ -65,7 +124,7 @@ async fn lifecycle(governance: Governance, every: std::time::Duration, mut stop:
 /// start, and a run that fails (a node down) is retried until it succeeds
 /// or the next slot comes. With no epoch yet, the first is the first slot
 /// after the server started.
-async fn epochs_on_schedule(epochs: Epochs, cfg: EpochConfig, mut stop: watch::Receiver<bool>) {
+async fn epochs_on_schedule(epochs: Epochs, cfg: EpochConfig, mut stop: watch::Receiver<bool>, announcers: Announcers) {
     const RETRY: std::time::Duration = std::time::Duration::from_secs(30);
     let started = Utc::now() - chrono::Duration::seconds(1);
     loop {
@@ -84,6 +143,7 @@ async fn epochs_on_schedule(epochs: Epochs, cfg: EpochConfig, mut stop: watch::R
         if let Some(slot) = due {
             match epochs.run(slot, now).await {
                 Ok(Ran::New(e)) => {
+                    announcers.send(&Event::EpochAllocated(e.number));
                     // On stdout, like "listening on", for scripts and tests; a
                     // closed stdout must not stop the scheduler.
                     use std::io::Write;

@@ -2,6 +2,7 @@
 //! its own temporary directory with its own SQLite file.
 
 mod cli;
+mod discord;
 mod epoch;
 mod execute;
 mod helpers;
