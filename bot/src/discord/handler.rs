@@ -41,6 +41,9 @@ const INPUT_MAX: u16 = 4000;
 /// Autocomplete shows at most 25 suggestions of at most 100 characters.
 const SUGGESTIONS_MAX: usize = 25;
 const SUGGESTION_MAX: usize = 100;
+/// Tries at editing a deferred response, and the pause between them.
+const EDIT_ATTEMPTS: u32 = 3;
+const EDIT_RETRY: Duration = Duration::from_millis(750);
 
 /// The interaction handler.
 pub struct Handler {
@@ -204,8 +207,18 @@ impl Handler {
         let http = self.http.clone();
         tokio::spawn(async move {
             let reply = task.await.unwrap_or_else(|_| failed());
-            if let Err(e) = http.edit_original_interaction_response(&token, &render::edit(&reply), Vec::new()).await {
-                tracing::warn!(error = %e, "the deferred discord response could not be edited");
+            let edit = render::edit(&reply);
+            // Work that ends just after the deadline can race the deferral
+            // to Discord (the endpoint's answer is still on its way): Discord
+            // then does not know the response yet, so try again shortly.
+            for attempt in 1..=EDIT_ATTEMPTS {
+                match http.edit_original_interaction_response(&token, &edit, Vec::new()).await {
+                    Ok(_) => return,
+                    Err(e) if attempt == EDIT_ATTEMPTS => {
+                        tracing::warn!(error = %e, "the deferred discord response could not be edited");
+                    }
+                    Err(_) => tokio::time::sleep(EDIT_RETRY).await,
+                }
             }
         });
         CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))
