@@ -6,6 +6,8 @@
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -41,6 +43,7 @@ struct Call {
 struct Rest {
     url: String,
     calls: mpsc::UnboundedReceiver<Call>,
+    refuse_edits: Arc<AtomicUsize>,
 }
 
 fn message_json(channel: &str) -> Value {
@@ -52,16 +55,27 @@ fn message_json(channel: &str) -> Value {
     })
 }
 
+#[derive(Clone)]
+struct RestState {
+    calls: mpsc::UnboundedSender<Call>,
+    /// Answer this many edits of an original response with Discord's 404
+    /// "Unknown Webhook" before accepting one.
+    refuse_edits: Arc<AtomicUsize>,
+}
+
 async fn rest(
-    State(tx): State<mpsc::UnboundedSender<Call>>,
+    State(state): State<RestState>,
     method: Method,
     uri: Uri,
     headers: axum::http::HeaderMap,
     body: Bytes,
-) -> axum::Json<Value> {
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let path = uri.path().to_owned();
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let refuse = path.ends_with("/messages/@original")
+        && state.refuse_edits.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
     let answer = if path.ends_with("/commands") {
         // Bulk overwrite: echo the commands as Discord stores them.
         let mut cmds = body.as_array().cloned().unwrap_or_default();
@@ -76,18 +90,23 @@ async fn rest(
         let channel = path.split('/').nth(4).unwrap_or("1").to_owned();
         message_json(&channel)
     };
-    let _ = tx.send(Call { method, path, auth, body });
-    axum::Json(answer)
+    let _ = state.calls.send(Call { method, path, auth, body });
+    if refuse {
+        let unknown = json!({ "message": "Unknown Webhook", "code": 10015 });
+        return (axum::http::StatusCode::NOT_FOUND, axum::Json(unknown)).into_response();
+    }
+    axum::Json(answer).into_response()
 }
 
 impl Rest {
     async fn start() -> Self {
         let (tx, calls) = mpsc::unbounded_channel();
-        let app = Router::new().fallback(rest).with_state(tx);
+        let refuse_edits = Arc::new(AtomicUsize::new(0));
+        let app = Router::new().fallback(rest).with_state(RestState { calls: tx, refuse_edits: refuse_edits.clone() });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await.expect("stand-in") });
-        Self { url, calls }
+        Self { url, calls, refuse_edits }
     }
 
     async fn next(&mut self) -> Call {
@@ -479,7 +498,7 @@ async fn propose_opens_a_modal_whose_submission_creates_the_proposal() {
 #[tokio::test]
 async fn an_author_below_the_proposal_threshold_is_refused() {
     let b = TestBot::new().await;
-    let stake = std::sync::Arc::new(
+    let stake = Arc::new(
         CsvStakeSource::from_entries([
             (address(&wallet(ALICE)), Amount::from_iotx(100)),
             (address(&wallet(BOB)), Amount::from_iotx(60)),
@@ -516,6 +535,23 @@ async fn a_slow_vote_is_deferred_and_the_answer_edited_in() {
     assert_eq!(call.path, format!("/api/v10/webhooks/{APP}/interaction-token-1/messages/@original"));
     assert!(text(&call.body["embeds"][0]).contains("For, with 100 IOTX at block 4242"), "{}", call.body);
     assert_eq!(b.gov.votes(p.id, 10, 0).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_deferred_edit_that_discord_does_not_know_yet_is_tried_again() {
+    let b = TestBot::new().await;
+    let mut rest = Rest::start().await;
+    rest.refuse_edits.store(1, Ordering::SeqCst);
+    let d = Discord::new(TOKEN, APP, b.commands.clone()).with_api_url(&rest.url).with_deadline(Duration::ZERO);
+    let mut e = Endpoint::start(&d).await;
+    link(&b, 11, ALICE).await;
+    let a = e.command(11, "power", json!([])).await;
+    assert_eq!(a["type"], 5, "{a}");
+    let first = rest.next().await;
+    let second = rest.next().await;
+    assert_eq!(first.path, second.path);
+    assert_eq!(first.body, second.body, "the same edit, sent again");
+    assert!(text(&second.body["embeds"][0]).contains("Now (block 4242): 100 IOTX"), "{}", second.body);
 }
 
 #[tokio::test]
