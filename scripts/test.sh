@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 # The contracts on anvil, from JS (OpenZeppelin's tooling), then Rust.
 node --test contracts/contracts.test.js
-# (Later issues add chromium here.)
+# Chromium and chromedriver (the portal's browser test) come from setup.sh too.
 
 cargo test --workspace --locked "$@"

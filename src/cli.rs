@@ -109,6 +109,45 @@ pub enum RecipientCommand {
     },
     /// List recipients with their current weight.
     List,
+    /// The devices a device program shares its payouts with (by ioID
+    /// device address, each with a score).
+    #[command(subcommand)]
+    Devices(DevicesCommand),
+}
+
+/// `iodao recipient devices …`.
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    /// List devices under a device program, or change their score. Each
+    /// epoch splits the program's payout across its devices registered in
+    /// the ioID registry (`chain.ioid_registry`) by score, paid to each
+    /// device's ioID owner.
+    Add {
+        /// The device program, by number or name.
+        program: String,
+        /// Device addresses (0x… or io1…).
+        #[arg(required = true)]
+        devices: Vec<String>,
+        /// Each device's share weight (equal scores: an equal split).
+        #[arg(long, default_value_t = 1)]
+        score: u32,
+    },
+    /// Stop paying devices of a device program.
+    Remove {
+        /// The device program, by number or name.
+        program: String,
+        /// Device addresses (0x… or io1…).
+        #[arg(required = true)]
+        devices: Vec<String>,
+    },
+    /// A device program's devices and scores.
+    List {
+        /// The device program, by number or name.
+        program: String,
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `iodao allocate`.
@@ -148,12 +187,20 @@ pub enum EpochCommand {
     },
     /// Pay an epoch on-chain through the configured Distributor, in journaled
     /// batches; run again to resume after a crash (nothing is paid twice).
+    /// With --claim: publish the epoch's Merkle root on a claim-mode
+    /// Distributor (once) and write every recipient's proof as JSON.
     Execute {
         /// The epoch number.
         number: u64,
-        /// Print the batches without sending anything.
+        /// Print the batches (or the root) without sending anything.
         #[arg(long)]
         dry_run: bool,
+        /// Claim mode: `setRoot(epoch, root, total)`, then export the claims.
+        #[arg(long)]
+        claim: bool,
+        /// Where claim mode writes the claims (default claims-N.json).
+        #[arg(long, requires = "claim")]
+        out: Option<PathBuf>,
     },
     /// Recompute an exported bundle and check it to the wei.
     Verify {

@@ -82,6 +82,7 @@ struct Raw {
     governance: RawGovernance,
     epochs: RawEpochs,
     discord: RawDiscord,
+    telegram: RawTelegram,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -127,6 +128,17 @@ fn id_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Err
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+struct RawTelegram {
+    mode: String,
+    #[serde(deserialize_with = "list")]
+    announce_chats: Vec<String>,
+    token_file: String,
+    webhook_secret_file: String,
+    api_url: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 struct RawEpochs {
     schedule: String,
     #[serde(deserialize_with = "text")]
@@ -168,6 +180,12 @@ struct RawRecipient {
 struct RawWeb {
     bind: String,
     public_url: String,
+    admin_token_file: String,
+    explorer_tx_url: String,
+    rate_limit_period: String,
+    #[serde(deserialize_with = "text")]
+    rate_limit_burst: String,
+    cache_ttl: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -184,6 +202,7 @@ struct RawChain {
     #[serde(deserialize_with = "text")]
     batch_gas: String,
     executor_key_file: String,
+    ioid_registry: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -203,6 +222,8 @@ struct RawStake {
     token: String,
     #[serde(deserialize_with = "text")]
     from_block: String,
+    #[serde(deserialize_with = "text")]
+    log_chunk: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -225,7 +246,15 @@ impl Default for Raw {
     fn default() -> Self {
         Self {
             database_url: "sqlite://iodao.db".into(),
-            web: RawWeb { bind: "127.0.0.1:8080".into(), public_url: "http://127.0.0.1:8080".into() },
+            web: RawWeb {
+                bind: "127.0.0.1:8080".into(),
+                public_url: "http://127.0.0.1:8080".into(),
+                admin_token_file: String::new(),
+                explorer_tx_url: String::new(),
+                rate_limit_period: "500ms".into(),
+                rate_limit_burst: "20".into(),
+                cache_ttl: "1s".into(),
+            },
             chain: RawChain {
                 id: "4689".into(),
                 rpc_url: String::new(),
@@ -234,6 +263,7 @@ impl Default for Raw {
                 batch_size: "200".into(),
                 batch_gas: "15000000".into(),
                 executor_key_file: String::new(),
+                ioid_registry: String::new(),
             },
             links: RawLinks { ttl: "10m".into() },
             stake: RawStake {
@@ -243,6 +273,7 @@ impl Default for Raw {
                 rpc_url: String::new(),
                 token: String::new(),
                 from_block: "0".into(),
+                log_chunk: "10000".into(),
             },
             governance: RawGovernance {
                 quorum: "1000".into(),
@@ -252,6 +283,13 @@ impl Default for Raw {
                 lifecycle_interval: "15s".into(),
                 proposal_threshold: "100".into(),
                 admins: Vec::new(),
+            },
+            telegram: RawTelegram {
+                mode: "polling".into(),
+                announce_chats: Vec::new(),
+                token_file: String::new(),
+                webhook_secret_file: String::new(),
+                api_url: "https://api.telegram.org".into(),
             },
             epochs: RawEpochs {
                 schedule: "0 0 * * 1".into(),
@@ -382,6 +420,8 @@ pub enum StakeConfig {
         contract: Address,
         /// The block it was deployed at (where transfer scans start).
         from_block: u64,
+        /// Blocks per `eth_getLogs` call of the transfer scan.
+        log_chunk: u64,
     },
     /// A token contract over JSON-RPC.
     Token {
@@ -412,7 +452,17 @@ fn stake_source(raw: &RawStake) -> anyhow::Result<StakeConfig> {
     if raw.source.trim() == "system-staking" {
         let from_block =
             raw.from_block.parse::<u64>().map_err(|e| anyhow::anyhow!("config key `stake.from_block`: {e}"))?;
-        return Ok(StakeConfig::Buckets { rpc_url: raw.rpc_url.trim().to_owned(), contract: token, from_block });
+        let log_chunk =
+            raw.log_chunk.parse::<u64>().map_err(|e| anyhow::anyhow!("config key `stake.log_chunk`: {e}"))?;
+        if log_chunk == 0 {
+            bail!("config key `stake.log_chunk`: must be at least 1 block");
+        }
+        return Ok(StakeConfig::Buckets {
+            rpc_url: raw.rpc_url.trim().to_owned(),
+            contract: token,
+            from_block,
+            log_chunk,
+        });
     }
     Ok(StakeConfig::Token { power, rpc_url: raw.rpc_url.trim().to_owned(), token })
 }
@@ -557,6 +607,8 @@ pub struct Config {
     pub database_url: String,
     /// Where the web server listens.
     pub web_bind: SocketAddr,
+    /// The portal's settings.
+    pub web: WebConfig,
     /// What wallet-link challenges name: domain, portal URL, chain id, lifetime.
     pub links: LinkSettings,
     /// Where voting power comes from.
@@ -575,6 +627,107 @@ pub struct Config {
     pub payouts: PayoutConfig,
     /// The Discord bot, if an application is configured.
     pub discord: Option<DiscordConfig>,
+    /// The Telegram bot.
+    pub telegram: TelegramConfig,
+}
+
+/// How Telegram updates reach the bot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TelegramMode {
+    /// The bot asks Telegram for updates (no public URL needed).
+    Polling,
+    /// Telegram posts updates to `{web.public_url}/telegram/webhook`.
+    Webhook,
+}
+
+/// The Telegram bot. Its token and webhook secret are not here: they are
+/// read from `IODAO_TELEGRAM_TOKEN` / `IODAO_TELEGRAM_WEBHOOK_SECRET` or the
+/// files named here when the bot starts, and never logged.
+#[derive(Debug, Clone)]
+pub struct TelegramConfig {
+    /// Polling or webhook.
+    pub mode: TelegramMode,
+    /// Chats (ids; groups and channels are negative) that get announcements.
+    pub announce_chats: Vec<i64>,
+    /// A file holding the bot token.
+    pub token_file: Option<PathBuf>,
+    /// A file holding the webhook secret.
+    pub webhook_secret_file: Option<PathBuf>,
+    /// The Bot API server.
+    pub api_url: String,
+}
+
+/// A secret from an environment variable, else from a file; `None` when
+/// neither is set. The value is never part of an error.
+fn secret(env: &str, file: Option<&Path>, key: &str) -> anyhow::Result<Option<String>> {
+    if let Ok(v) = std::env::var(env)
+        && !v.trim().is_empty()
+    {
+        return Ok(Some(v.trim().to_owned()));
+    }
+    let Some(path) = file else {
+        return Ok(None);
+    };
+    let v = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("config key `{key}`: cannot read {}: {e}", path.display()))?;
+    if v.trim().is_empty() {
+        bail!("config key `{key}`: {} is empty", path.display());
+    }
+    Ok(Some(v.trim().to_owned()))
+}
+
+impl TelegramConfig {
+    /// The bot token: `IODAO_TELEGRAM_TOKEN`, else `telegram.token_file`;
+    /// `None` means the bot is not configured and does not start.
+    pub fn token(&self) -> anyhow::Result<Option<String>> {
+        secret("IODAO_TELEGRAM_TOKEN", self.token_file.as_deref(), "telegram.token_file")
+    }
+
+    /// The webhook secret: `IODAO_TELEGRAM_WEBHOOK_SECRET`, else
+    /// `telegram.webhook_secret_file`; webhook mode needs one.
+    pub fn webhook_secret(&self) -> anyhow::Result<String> {
+        secret("IODAO_TELEGRAM_WEBHOOK_SECRET", self.webhook_secret_file.as_deref(), "telegram.webhook_secret_file")?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "telegram.mode = webhook needs a secret: set IODAO_TELEGRAM_WEBHOOK_SECRET or config key `telegram.webhook_secret_file`"
+                )
+            })
+    }
+}
+
+/// The portal's settings. The admin token is not here: it is read from
+/// `IODAO_ADMIN_TOKEN` or the file `web.admin_token_file` at start, and never
+/// logged.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// A file holding the admin token.
+    pub admin_token_file: Option<PathBuf>,
+    /// Explorer transaction URL prefix.
+    pub explorer_tx_url: Option<String>,
+    /// One more write per IP every this long.
+    pub rate_limit_period: Duration,
+    /// Writes per IP at once.
+    pub rate_limit_burst: u32,
+    /// How long a rendered page is served from memory.
+    pub cache_ttl: Duration,
+}
+
+impl WebConfig {
+    /// The admin token: `IODAO_ADMIN_TOKEN`, else the token file, else none.
+    pub fn admin_token(&self) -> anyhow::Result<Option<String>> {
+        if let Ok(t) = std::env::var("IODAO_ADMIN_TOKEN")
+            && !t.trim().is_empty()
+        {
+            return Ok(Some(t.trim().to_owned()));
+        }
+        let Some(path) = &self.admin_token_file else { return Ok(None) };
+        let t = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the admin token file {}: {e}", path.display()))?;
+        if t.trim().is_empty() {
+            bail!("the admin token file {} is empty", path.display());
+        }
+        Ok(Some(t.trim().to_owned()))
+    }
 }
 
 /// Where and how epochs are paid. The executor's key is not here: it is read
@@ -594,6 +747,9 @@ pub struct PayoutConfig {
     pub batch_gas: u64,
     /// A file holding the executor key.
     pub key_file: Option<PathBuf>,
+    /// The ioID registry device programs' devices are checked in (read
+    /// through `rpc_url`).
+    pub ioid_registry: Option<Address>,
 }
 
 impl PayoutConfig {
@@ -640,13 +796,11 @@ impl Config {
         // Environment values are taken as text, exactly as written: figment
         // would otherwise read `0.1000000000000000001` as a float and round it.
         for (key, value) in Env::prefixed("IODAO_").split("__").iter() {
-            if key.as_str().eq_ignore_ascii_case("config")
-                || key.as_str().eq_ignore_ascii_case("executor_key")
-                || key.as_str().eq_ignore_ascii_case("discord_token")
-            {
-                // IODAO_CONFIG names the file; IODAO_EXECUTOR_KEY and
-                // IODAO_DISCORD_TOKEN are secrets read only when used.
-                // None is a key.
+            // Not keys: IODAO_CONFIG names the file; the rest are secrets,
+            // read only where they are used (never from `iodao.toml`).
+            const NOT_KEYS: [&str; 6] =
+                ["config", "executor_key", "admin_token", "telegram_token", "telegram_webhook_secret", "discord_token"];
+            if NOT_KEYS.iter().any(|k| key.as_str().eq_ignore_ascii_case(k)) {
                 continue;
             }
             figment = figment.merge(Serialized::default(&key.as_str().to_ascii_lowercase(), value));
@@ -663,6 +817,19 @@ impl Config {
         let cfg = Self {
             database_url: raw.database_url,
             web_bind: key("web.bind", raw.web.bind.parse::<SocketAddr>())?,
+            web: WebConfig {
+                admin_token_file: match raw.web.admin_token_file.trim() {
+                    "" => None,
+                    f => Some(PathBuf::from(f)),
+                },
+                explorer_tx_url: match raw.web.explorer_tx_url.trim() {
+                    "" => None,
+                    u => Some(u.to_owned()),
+                },
+                rate_limit_period: duration("web.rate_limit_period", &raw.web.rate_limit_period)?,
+                rate_limit_burst: key("web.rate_limit_burst", raw.web.rate_limit_burst.parse::<u32>())?,
+                cache_ttl: duration("web.cache_ttl", &raw.web.cache_ttl)?,
+            },
             links: LinkSettings {
                 domain: key("web.public_url", authority(&raw.web.public_url))?,
                 base_url: raw.web.public_url.trim_end_matches('/').to_owned(),
@@ -696,6 +863,38 @@ impl Config {
                 threshold: key("governance.threshold", Bps::parse_percent(&raw.governance.threshold))?,
             },
             epochs: raw.epochs.check()?,
+            telegram: TelegramConfig {
+                mode: match raw.telegram.mode.trim() {
+                    "polling" => TelegramMode::Polling,
+                    "webhook" => TelegramMode::Webhook,
+                    other => bail!("config key `telegram.mode`: `{other}` is not polling or webhook"),
+                },
+                announce_chats: raw
+                    .telegram
+                    .announce_chats
+                    .iter()
+                    .map(|c| {
+                        key(
+                            "telegram.announce_chats",
+                            c.trim().parse::<i64>().map_err(|_| {
+                                format!("`{c}` is not a chat id (a whole number; groups and channels are negative)")
+                            }),
+                        )
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+                token_file: match raw.telegram.token_file.trim() {
+                    "" => None,
+                    f => Some(PathBuf::from(f)),
+                },
+                webhook_secret_file: match raw.telegram.webhook_secret_file.trim() {
+                    "" => None,
+                    f => Some(PathBuf::from(f)),
+                },
+                api_url: match raw.telegram.api_url.trim() {
+                    u if u.starts_with("http://") || u.starts_with("https://") => u.trim_end_matches('/').to_owned(),
+                    u => bail!("config key `telegram.api_url`: `{u}` is not an http:// or https:// URL"),
+                },
+            },
             payouts: PayoutConfig {
                 rpc_url: raw.chain.rpc_url.trim().to_owned(),
                 distributor: match raw.chain.distributor.trim() {
@@ -709,14 +908,24 @@ impl Config {
                     "" => None,
                     f => Some(PathBuf::from(f)),
                 },
+                ioid_registry: match raw.chain.ioid_registry.trim() {
+                    "" => None,
+                    r => Some(key("chain.ioid_registry", Address::parse(r))?),
+                },
             },
             discord: raw.discord.check()?,
         };
+        if cfg.payouts.ioid_registry.is_some() && cfg.payouts.rpc_url.is_empty() {
+            bail!("config key `chain.rpc_url`: needed to read the ioID registry named by `chain.ioid_registry`");
+        }
         if !cfg.database_url.starts_with("sqlite:") {
             bail!("config key `database_url`: `{}` is not supported yet; use sqlite://PATH", cfg.database_url);
         }
         if cfg.proposal_rules.voting_period <= chrono::Duration::zero() {
             bail!("config key `governance.voting_period`: must be longer than zero");
+        }
+        if cfg.web.rate_limit_period.is_zero() || cfg.web.rate_limit_burst == 0 {
+            bail!("config keys `web.rate_limit_period` and `web.rate_limit_burst`: must be more than zero");
         }
         if cfg.lifecycle_interval.is_zero() {
             bail!("config key `governance.lifecycle_interval`: must be longer than zero");
@@ -864,7 +1073,13 @@ mod stake_tests {
             "[stake]\nsource = \"system-staking\"\nrpc_url = \"http://127.0.0.1:8545\"\ntoken = \"0x68db92a6a78a39dcaff1745da9e89e230ef49d3d\"\nfrom_block = 21000000",
         )
         .unwrap();
-        assert!(matches!(c.stake_source, StakeConfig::Buckets { from_block: 21_000_000, .. }));
+        assert!(matches!(c.stake_source, StakeConfig::Buckets { from_block: 21_000_000, log_chunk: 10_000, .. }));
+        let e = Config::from_toml_str(
+            "[stake]\nsource = \"system-staking\"\nrpc_url = \"http://x\"\ntoken = \"0x68db92a6a78a39dcaff1745da9e89e230ef49d3d\"\nlog_chunk = 0",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("stake.log_chunk"), "{e}");
         let e = Config::from_toml_str("[stake]\nsource = \"buckets\"").unwrap_err().to_string();
         assert!(e.contains("stake.source") && e.contains("erc20votes"), "{e}");
     }
@@ -904,6 +1119,46 @@ mod discord_tests {
 }
 
 #[cfg(test)]
+mod telegram_tests {
+    use super::*;
+
+    #[test]
+    fn telegram_keys_are_checked_and_secrets_come_only_from_env_or_files() {
+        let c = Config::from_toml_str(
+            "[telegram]\nmode = \"webhook\"\nannounce_chats = [\"-1001234\", \"42\"]\napi_url = \"http://127.0.0.1:8081/\"",
+        )
+        .unwrap();
+        assert_eq!(c.telegram.mode, TelegramMode::Webhook);
+        assert_eq!(c.telegram.announce_chats, [-1_001_234, 42]);
+        assert_eq!(c.telegram.api_url, "http://127.0.0.1:8081");
+        let c = Config::from_toml_str("[telegram]\nannounce_chats = \"-1, 2\"").unwrap();
+        assert_eq!(c.telegram.announce_chats, [-1, 2]);
+        let e = Config::from_toml_str("[telegram]\nmode = \"push\"").unwrap_err().to_string();
+        assert!(e.starts_with("config key `telegram.mode`:"), "{e}");
+        let e = Config::from_toml_str("[telegram]\nannounce_chats = [\"@dao\"]").unwrap_err().to_string();
+        assert!(e.starts_with("config key `telegram.announce_chats`:"), "{e}");
+        // A token in the file is an unknown key, refused.
+        let e = Config::from_toml_str("[telegram]\ntoken = \"123:abc\"").unwrap_err();
+        assert!(format!("{e:#}").contains("token"), "{e:#}");
+        assert!(!format!("{e:#}").contains("123:abc"), "the value is never echoed: {e:#}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "987:from-file\n").unwrap();
+        let mut c = Config::from_toml_str("").unwrap().telegram;
+        c.token_file = Some(file);
+        if std::env::var("IODAO_TELEGRAM_TOKEN").is_err() {
+            assert_eq!(c.token().unwrap().as_deref(), Some("987:from-file"));
+        }
+        c.token_file = Some(dir.path().join("missing"));
+        if std::env::var("IODAO_TELEGRAM_TOKEN").is_err() {
+            let e = c.token().unwrap_err().to_string();
+            assert!(e.starts_with("config key `telegram.token_file`: cannot read"), "{e}");
+        }
+    }
+}
+
+#[cfg(test)]
 mod payout_tests {
     use super::*;
 
@@ -915,5 +1170,25 @@ mod payout_tests {
         assert_eq!(c.payouts.recipients_per_batch(), 100);
         let c = Config::from_toml_str("[chain]\nbatch_gas = 1000").unwrap();
         assert_eq!(c.payouts.recipients_per_batch(), 1);
+    }
+
+    #[test]
+    fn the_ioid_registry_needs_a_node_and_a_valid_address() {
+        let c = Config::from_toml_str(
+            "[chain]\nrpc_url = \"http://127.0.0.1:8545\"\nioid_registry = \"0x04e4655Cf258EC802D17c23ec6112Ef7d97Fa2aF\"",
+        )
+        .unwrap();
+        assert_eq!(
+            c.payouts.ioid_registry.map(|a| a.to_hex()).as_deref(),
+            Some("0x04e4655Cf258EC802D17c23ec6112Ef7d97Fa2aF")
+        );
+        let e = Config::from_toml_str("[chain]\nioid_registry = \"0x04e4655Cf258EC802D17c23ec6112Ef7d97Fa2aF\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("chain.rpc_url") && e.contains("chain.ioid_registry"), "{e}");
+        let e = Config::from_toml_str("[chain]\nrpc_url = \"http://x\"\nioid_registry = \"0x1234\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("chain.ioid_registry"), "{e}");
     }
 }

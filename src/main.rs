@@ -4,6 +4,7 @@
 //! starts what is configured. Domain rules live in `iodao-core`; this crate
 //! only wires and prints. Errors reach the user through `anyhow` here.
 
+mod bot;
 mod cli;
 mod cmd;
 mod config;

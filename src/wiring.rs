@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use async_trait::async_trait;
 use iodao_chain::buckets::BucketStake;
+use iodao_chain::ioid::IoIdRegistry;
 use iodao_chain::stake::TokenStake;
 use iodao_core::{
     Address, Allocations, Amount, CachedStake, CsvStakeSource, Epochs, Governance, Links, StakeError, StakeSource,
@@ -41,8 +42,8 @@ pub async fn store(cfg: &Config) -> anyhow::Result<Store> {
 /// JSON-RPC (their answers cached in `store` per voter and block), or the
 /// CSV if it exists, or one that explains what to configure.
 pub fn stake(cfg: &Config, store: &Store) -> anyhow::Result<Arc<dyn StakeSource>> {
-    if let StakeConfig::Buckets { rpc_url, contract, from_block } = &cfg.stake_source {
-        let source = BucketStake::connect(rpc_url, *contract, *from_block)?;
+    if let StakeConfig::Buckets { rpc_url, contract, from_block, log_chunk } = &cfg.stake_source {
+        let source = BucketStake::connect(rpc_url, *contract, *from_block)?.with_log_chunk(*log_chunk);
         let name = format!("system-staking:{}:{}", cfg.links.chain_id, contract.to_hex());
         tracing::info!(source = %name, "stake from system staking buckets");
         return Ok(Arc::new(CachedStake::new(Arc::new(source), store.clone(), name)));
@@ -83,10 +84,41 @@ pub async fn allocations(cfg: &Config) -> anyhow::Result<Allocations> {
 }
 
 /// The epoch service over a store (shared with the other services of a
-/// process) and the configured stake and epoch settings.
+/// process) and the configured stake and epoch settings, checking device
+/// programs' devices in the configured ioID registry.
 pub fn epochs(cfg: &Config, store: Store) -> anyhow::Result<Epochs> {
     let stake = stake(cfg, &store)?;
-    Ok(Epochs::new(store, stake, cfg.epochs.settings.clone()))
+    let epochs = Epochs::new(store, stake, cfg.epochs.settings.clone());
+    Ok(match cfg.payouts.ioid_registry {
+        Some(registry) => epochs.with_devices(Arc::new(IoIdRegistry::connect(&cfg.payouts.rpc_url, registry)?)),
+        None => epochs,
+    })
+}
+
+/// The portal's state: the process's governance service (its store shared)
+/// with links, allocations and epochs over the same store, and the web
+/// settings with the admin token read from its secret source.
+pub fn portal(cfg: &Config, governance: &Governance) -> anyhow::Result<iodao_web::AppState> {
+    let store = governance.store().clone();
+    let stake = stake(cfg, &store)?;
+    let admin_token = cfg.web.admin_token()?.as_deref().and_then(iodao_web::AdminToken::new);
+    if admin_token.is_none() {
+        tracing::info!("no admin token: the admin API is disabled");
+    }
+    let settings = iodao_web::Settings {
+        admin_token,
+        explorer_tx_url: cfg.web.explorer_tx_url.clone(),
+        rate_limit: iodao_web::RateLimit { per: cfg.web.rate_limit_period, burst: cfg.web.rate_limit_burst },
+        cache_ttl: cfg.web.cache_ttl,
+        ..iodao_web::Settings::default()
+    };
+    Ok(iodao_web::AppState::new(
+        governance.clone(),
+        Links::new(store.clone(), cfg.links.clone()),
+        Allocations::new(store.clone(), stake.clone()),
+        Epochs::new(store, stake, cfg.epochs.settings.clone()),
+        settings,
+    ))
 }
 
 /// The chat bots' command layer over `governance`'s store and the

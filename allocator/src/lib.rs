@@ -16,11 +16,13 @@
 //! progressive filling, O(n) per step) when the bounds nest, and a sequence
 //! of LPs (good_lp on microlp) for any bounds; property tests hold them
 //! together. Floats are used only inside the solvers: the answer is wei in
-//! U256, apportioned so the payouts sum exactly to what was spent.
+//! U256, apportioned so the payouts sum exactly to what was spent. A device
+//! program's payout is shared by its devices the same way (`devices`).
 //!
 //! Pure computation: no IO, no clock, no randomness; it knows nothing of the
 //! store or the chain and depends on neither sqlx nor tokio.
 
+pub mod devices;
 mod fast;
 mod lp;
 mod normal;
@@ -30,6 +32,7 @@ mod units;
 pub mod wei_text;
 
 pub use alloy_primitives::U256;
+pub use devices::{DeviceSplitError, split_by_score, split_equally};
 pub use lp::{LevelLp, LpError, SumRow};
 pub use problem::{Candidate, CategoryBounds, Limit, Policy, Problem, ProblemError};
 pub use split::{AllocError, Binding, Method, Payout, Split, allocate, allocate_with, first_level_lp};

@@ -6,7 +6,7 @@
 //! Both solvers read this form, so they solve the same problem; the exact
 //! wei bounds are kept beside the floats for the final rounding.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use alloy_primitives::{U256, U512};
 
@@ -76,6 +76,13 @@ pub(crate) struct Cat {
     pub members: Vec<usize>,
 }
 
+/// Floors and lower bounds (wei) per group, per category and in all.
+struct LowerSums {
+    per_group: Vec<(U256, U256)>,
+    per_cat: Vec<(U256, U256)>,
+    all: (U256, U256),
+}
+
 /// The normal form.
 #[derive(Clone, Debug)]
 pub(crate) struct Normal {
@@ -103,11 +110,17 @@ pub(crate) fn ratio(a: U256, b: U256) -> f64 {
 /// few times per recipient).
 pub(crate) fn to_f64(x: U256) -> f64 {
     let bits = x.bit_len();
+    let limbs = x.as_limbs();
     if bits <= 64 {
-        return x.as_limbs()[0] as f64;
+        return limbs[0] as f64;
     }
+    // `(x >> shift)`'s low limb, read from the two limbs it spans, times
+    // 2^shift built from its exponent bits (exact, as `powi(2, shift)` is,
+    // without the shift of four limbs or the call).
     let shift = bits - 64;
-    (x >> shift).as_limbs()[0] as f64 * 2f64.powi(shift as i32)
+    let (limb, off) = (shift / 64, shift % 64);
+    let top = if off == 0 { limbs[limb] } else { (limbs[limb] >> off) | (limbs[limb + 1] << (64 - off)) };
+    top as f64 * f64::from_bits(((1023 + shift) as u64) << 52)
 }
 
 /// `a * b / c` rounded down, and the remainder (c > 0, k <= c so both fit).
@@ -117,12 +130,12 @@ pub(crate) fn mul_div_rem(a: U256, b: U256, c: U256) -> (U256, U256) {
     {
         return (U256::from(ab / c), U256::from(ab % c));
     }
+    // One wide division gives both (it is most of the cost).
     match a.checked_mul(b) {
-        Some(ab) => (ab / c, ab % c),
+        Some(ab) => ab.div_rem(c),
         None => {
-            let ab = U512::from(a) * U512::from(b);
-            let c = U512::from(c);
-            (U256::saturating_from(ab / c), U256::saturating_from(ab % c))
+            let (q, r) = (U512::from(a) * U512::from(b)).div_rem(U512::from(c));
+            (U256::saturating_from(q), U256::saturating_from(r))
         }
     }
 }
@@ -154,8 +167,12 @@ impl Normal {
         }
 
         let total_weight = order.iter().fold(U256::ZERO, |acc, c| acc.saturating_add(c.weight));
-        let share = |wei: U256| if budget.is_zero() { 0.0 } else { ratio(wei.min(budget), budget) };
-        let group_ids: BTreeMap<&str, usize> =
+        // `ratio` with the divisor converted once.
+        let (budget_f, total_f) = (to_f64(budget), to_f64(total_weight));
+        let share = |wei: U256| if budget.is_zero() { 0.0 } else { to_f64(wei.min(budget)) / budget_f };
+        // Looked up once per grouped recipient: hashing beats walking a
+        // tree of string comparisons (indices still follow the policy's order).
+        let group_ids: HashMap<&str, usize> =
             policy.group_caps.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
         let mut groups: Vec<Group> = policy
             .group_caps
@@ -183,6 +200,29 @@ impl Normal {
             }
             _ => None,
         };
+        let mut cats: Vec<Cat> = Category::ALL
+            .iter()
+            .map(|c| {
+                let b = policy.categories.get(c).copied().unwrap_or_default();
+                let min_wei = b.min.map_or(U256::ZERO, |m| m.of(budget));
+                let max_wei = b.max.map_or(budget, |m| m.of(budget));
+                Cat {
+                    min: share(min_wei),
+                    max: share(max_wei),
+                    min_wei,
+                    max_wei,
+                    loose: Vec::new(),
+                    groups: Vec::new(),
+                    members: Vec::new(),
+                }
+            })
+            .collect();
+        // Memberships and the sums `fit_lower_bounds` checks are taken while
+        // each leaf is built: at a million leaves every further pass over
+        // them is a pass over 200 MB.
+        let mut group_cats: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); groups.len()];
+        let zero = (U256::ZERO, U256::ZERO);
+        let mut sums = LowerSums { per_group: vec![zero; groups.len()], per_cat: vec![zero; cats.len()], all: zero };
         let policy_cap = policy.recipient_cap.map(|l| l.wei(budget));
         let mut leaves = Vec::with_capacity(order.len());
         for c in order {
@@ -225,40 +265,40 @@ impl Normal {
             if lo_wei > hi_wei {
                 (lo_wei, lo_rule) = (hi_wei, hi_rule);
             }
-            let w = if total_weight.is_zero() { 0.0 } else { ratio(c.weight, total_weight) };
+            let w = if total_weight.is_zero() { 0.0 } else { to_f64(c.weight) / total_f };
+            let (i, cat) = (leaves.len(), cat_index(c.category));
+            let floor_wei = floor.min(lo_wei);
+            let add = |s: &mut (U256, U256)| {
+                s.0 += floor_wei;
+                s.1 += lo_wei;
+            };
+            cats[cat].members.push(i);
+            match group {
+                Some(g) => {
+                    groups[g].members.push(i);
+                    group_cats[g].insert(cat);
+                    add(&mut sums.per_group[g]);
+                }
+                None => cats[cat].loose.push(i),
+            }
+            add(&mut sums.per_cat[cat]);
+            add(&mut sums.all);
             leaves.push(Leaf {
                 id: c.id,
-                cat: cat_index(c.category),
+                cat,
                 weight: c.weight,
                 group,
                 w,
                 lo: share(lo_wei),
                 hi: share(hi_wei),
                 lo_wei,
-                floor_wei: floor.min(lo_wei),
+                floor_wei,
                 hi_wei,
                 lo_rule,
                 hi_rule,
             });
         }
 
-        let mut cats: Vec<Cat> = Category::ALL
-            .iter()
-            .map(|c| {
-                let b = policy.categories.get(c).copied().unwrap_or_default();
-                let min_wei = b.min.map_or(U256::ZERO, |m| m.of(budget));
-                let max_wei = b.max.map_or(budget, |m| m.of(budget));
-                Cat {
-                    min: share(min_wei),
-                    max: share(max_wei),
-                    min_wei,
-                    max_wei,
-                    loose: Vec::new(),
-                    groups: Vec::new(),
-                    members: Vec::new(),
-                }
-            })
-            .collect();
         for (c, cat) in Category::ALL.iter().zip(&cats) {
             if cat.min_wei > cat.max_wei {
                 return Err(ProblemError::CategoryMinAboveMax(*c));
@@ -269,17 +309,6 @@ impl Normal {
             return Err(ProblemError::CategoryMinsOverBudget);
         }
 
-        let mut group_cats: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); groups.len()];
-        for (i, l) in leaves.iter().enumerate() {
-            cats[l.cat].members.push(i);
-            match l.group {
-                Some(g) => {
-                    groups[g].members.push(i);
-                    group_cats[g].insert(l.cat);
-                }
-                None => cats[l.cat].loose.push(i),
-            }
-        }
         let laminar = group_cats.iter().all(|s| s.len() <= 1);
         for (g, cs) in group_cats.iter().enumerate() {
             if let (true, Some(&c)) = (laminar, cs.first()) {
@@ -295,7 +324,7 @@ impl Normal {
         }
 
         let mut n = Self { budget, leaves, groups, cats, laminar, min_payout: share(policy.min_payout), total_weight };
-        n.fit_lower_bounds()?;
+        n.fit_lower_bounds(sums)?;
         Ok(n)
     }
 
@@ -303,22 +332,9 @@ impl Normal {
     /// where they do not fit under a group cap, a category maximum or the
     /// budget, the smoothing parts of that set are scaled down together
     /// until they do, so a shrinking cap never makes an epoch infeasible.
-    fn fit_lower_bounds(&mut self) -> Result<(), ProblemError> {
-        // Floors and lower bounds per group, per category and in all, in
-        // one pass; a set is walked again only if its band must yield.
-        let zero = (U256::ZERO, U256::ZERO);
-        let (mut per_group, mut per_cat, mut all) = (vec![zero; self.groups.len()], vec![zero; self.cats.len()], zero);
-        for l in &self.leaves {
-            let add = |s: &mut (U256, U256)| {
-                s.0 += l.floor_wei;
-                s.1 += l.lo_wei;
-            };
-            if let Some(g) = l.group {
-                add(&mut per_group[g]);
-            }
-            add(&mut per_cat[l.cat]);
-            add(&mut all);
-        }
+    fn fit_lower_bounds(&mut self, sums: LowerSums) -> Result<(), ProblemError> {
+        // A set is walked only if its band must yield.
+        let LowerSums { per_group, mut per_cat, mut all } = sums;
         enum Set {
             Group(usize),
             Cat(usize),
@@ -367,9 +383,9 @@ impl Normal {
                 l.lo = if self.budget.is_zero() { 0.0 } else { ratio(l.lo_wei, self.budget) };
             }
         }
-        let need = self.cats.iter().fold(U256::ZERO, |a, cat| {
-            a + cat.members.iter().fold(U256::ZERO, |f, &i| f + self.leaves[i].lo_wei).max(cat.min_wei)
-        });
+        // `per_cat` followed every lowered bound, so it is each category's
+        // sum of lower bounds.
+        let need = self.cats.iter().zip(&per_cat).fold(U256::ZERO, |a, (cat, s)| a + s.1.max(cat.min_wei));
         if need > self.budget {
             return Err(ProblemError::FloorsOverCap { what: "the budget (with the category minimums)".into() });
         }

@@ -5,15 +5,18 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use iodao_core::{
-    Address, Allocations, AllocationsError, ChatAccount, DraftProgress, DraftStep, Drafts, Epochs, Governance,
-    GovernanceError, LinkError, Links, Proposal, ProposalDraft, ProposalId, ProposalQuery, ProposalState, Recipient,
-    StakeSource, Tally, VotingMethod,
+    Address, Allocations, ChatAccount, DraftProgress, Drafts, Epochs, Governance, GovernanceError, Links, ProposalId,
+    ProposalQuery, ProposalState, StakeSource, VotingMethod,
 };
 
 use crate::action::{Action, chosen};
 use crate::announce::Event;
-use crate::command::{COMMANDS, Command, UsageError};
-use crate::reply::{ActionReply, Button, Reply, Visibility};
+use crate::command::Command;
+use crate::refusals::{allocations_refusal, governance_refusal, link_refusal, not_linked};
+use crate::reply::{ActionReply, Reply, Visibility};
+use crate::views::{
+    approval_keyboard, describe_allocation, draft_prompt, help, proposal_reply, summary, until, usage_reply, when,
+};
 
 /// The next epoch slot after a time (from the binary's cron schedule).
 pub type Schedule = Arc<dyn Fn(DateTime<Utc>) -> Option<DateTime<Utc>> + Send + Sync>;
@@ -38,9 +41,6 @@ pub struct Commands {
     stake: Arc<dyn StakeSource>,
     schedule: Option<Schedule>,
 }
-
-/// The longest part of a proposal body a chat message carries.
-const BODY_EXCERPT: usize = 1_500;
 
 impl Commands {
     /// The command layer over these services; `stake` is the source the
@@ -76,6 +76,11 @@ impl Commands {
     /// The allocation service (for adapters that suggest recipients).
     pub fn allocations(&self) -> &Allocations {
         &self.allocations
+    }
+
+    /// The epoch service.
+    pub fn epochs(&self) -> &Epochs {
+        &self.epochs
     }
 
     /// Handles a text message: a command, or an answer to the sender's
@@ -343,13 +348,20 @@ impl Commands {
                 .map(|(p, t)| crate::announce::proposal_closed(&p, &t))
                 .map_err(|e| e.to_string()),
             Event::EpochAllocated(n) | Event::EpochExecuted(n, _) => {
-                let txs = match event {
-                    Event::EpochExecuted(_, txs) => txs.as_slice(),
-                    _ => &[],
+                let txs: Vec<String> = match event {
+                    Event::EpochExecuted(_, txs) if txs.is_empty() => match self.governance.store().batches(*n).await {
+                        Ok(batches) => batches.into_iter().filter_map(|b| b.tx_hash).collect(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, epoch = n, "cannot read the payout journal");
+                            Vec::new()
+                        }
+                    },
+                    Event::EpochExecuted(_, txs) => txs.clone(),
+                    _ => Vec::new(),
                 };
                 match (self.epochs.get(*n).await, self.allocations.recipients().await) {
                     (Ok(Some((row, payouts))), Ok(recipients)) => {
-                        Ok(crate::announce::epoch(&row, &payouts, &recipients, txs))
+                        Ok(crate::announce::epoch(&row, &payouts, &recipients, &txs))
                     }
                     (Ok(None), _) => Err(format!("epoch {n} does not exist")),
                     (Err(e), _) => Err(e.to_string()),
@@ -358,190 +370,6 @@ impl Commands {
             }
         };
         read.map_err(|e| tracing::warn!(error = %e, ?event, "cannot build the announcement")).ok()
-    }
-}
-
-fn help() -> Reply {
-    let mut r = Reply::public().title("iodao: vote on the DAO's proposals and incentives");
-    for (name, args, what) in COMMANDS {
-        let line = if args.is_empty() { format!("/{name}") } else { format!("/{name} {args}") };
-        r = r.field(line, *what);
-    }
-    r
-}
-
-fn usage_reply(e: &UsageError) -> Reply {
-    Reply::error(e.to_string())
-}
-
-fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-fn until(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
-    let d = (t - now).num_minutes().max(0);
-    match (d / 1440, d % 1440 / 60, d % 60) {
-        (0, 0, m) => format!("{m}m"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (days, h, _) => format!("{days}d {h}h"),
-    }
-}
-
-/// One line per choice with its power and share.
-fn summary(p: &Proposal, tally: &Tally) -> String {
-    let report = p.report(tally);
-    let rows: Vec<String> = report
-        .choices
-        .iter()
-        .map(|c| format!("{} {} ({}.{:02}%)", c.label, c.power, c.share_bps / 100, c.share_bps % 100))
-        .collect();
-    format!(
-        "{}; {} voters; quorum {} of {}; closes {}",
-        rows.join(", "),
-        report.voters,
-        if report.quorum_met { "met" } else { "not met" },
-        report.quorum,
-        when(p.window.end())
-    )
-}
-
-/// A proposal with its tally and, while it is open, its vote buttons.
-pub fn proposal_reply(p: &Proposal, tally: &Tally) -> Reply {
-    let report = p.report(tally);
-    let mut body: String = p.body.as_str().chars().take(BODY_EXCERPT).collect();
-    if body.len() < p.body.as_str().len() {
-        body.push('…');
-    }
-    let mut r = Reply::public()
-        .title(format!("#{} {}", p.id.get(), p.title.as_str()))
-        .text(body)
-        .field("State", p.state.to_string())
-        .field("Method", p.method.to_string())
-        .field("Voting", format!("{} to {}", when(p.window.start()), when(p.window.end())));
-    if let Some(b) = p.snapshot_block {
-        r = r.field("Snapshot block", b.to_string());
-    }
-    for c in &report.choices {
-        r = r.field(
-            format!("{}. {}", c.number, c.label),
-            format!("{} ({}.{:02}%)", c.power, c.share_bps / 100, c.share_bps % 100),
-        );
-    }
-    r = r.field(
-        "Quorum",
-        format!(
-            "{} of {} ({})",
-            report.participation,
-            report.quorum,
-            if report.quorum_met { "met" } else { "not met" }
-        ),
-    );
-    if p.state != ProposalState::Active {
-        return r;
-    }
-    match p.method {
-        VotingMethod::SingleChoice => {
-            let buttons: Vec<Button> = p
-                .choices
-                .labels()
-                .enumerate()
-                .map(|(i, l)| Button { label: l.to_owned(), data: Action::Vote { id: p.id, choice: i + 1 }.encode() })
-                .collect();
-            for row in buttons.chunks(3) {
-                r = r.buttons(row.to_vec());
-            }
-            r
-        }
-        VotingMethod::Approval => {
-            r.buttons = approval_keyboard(p, 0);
-            r.text("Tap the choices you approve, then Submit.")
-        }
-        VotingMethod::Weighted | VotingMethod::Quadratic => {
-            r.text(format!("Vote with /vote {} followed by {}.", p.id.get(), p.method.syntax()))
-        }
-    }
-}
-
-/// Toggle buttons (✅ on the selected) and Submit, for an approval proposal.
-fn approval_keyboard(p: &Proposal, selected: u32) -> Vec<Vec<Button>> {
-    let toggles: Vec<Button> = p
-        .choices
-        .labels()
-        .enumerate()
-        .map(|(i, l)| {
-            let on = selected & (1 << i) != 0;
-            Button {
-                label: if on { format!("✅ {l}") } else { l.to_owned() },
-                data: Action::Toggle { id: p.id, selected, choice: i + 1 }.encode(),
-            }
-        })
-        .collect();
-    let mut rows: Vec<Vec<Button>> = toggles.chunks(3).map(<[Button]>::to_vec).collect();
-    rows.push(vec![Button { label: "Submit".into(), data: Action::Submit { id: p.id, selected }.encode() }]);
-    rows
-}
-
-fn describe_allocation(a: &iodao_core::Allocation, recipients: &[Recipient]) -> String {
-    a.entries()
-        .iter()
-        .map(|(id, bps)| {
-            let name = recipients.iter().find(|r| r.id == *id).map_or("?", |r| r.name.as_str());
-            format!("{name} {}.{:02}%", bps / 100, bps % 100)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn draft_prompt(d: &ProposalDraft) -> Reply {
-    let r = Reply::private();
-    match d.step() {
-        DraftStep::Title => r.title("New proposal (1/3)").text("Send its title, one line. /cancel stops."),
-        DraftStep::Body => r.title("New proposal (2/3)").text("Send its body: what you propose and why."),
-        DraftStep::Choices => r
-            .title("New proposal (3/3)")
-            .text("Send the choices, comma-separated or one per line (For, Against, Abstain)."),
-    }
-}
-
-/// The link instructions an unlinked account gets whatever it tried.
-fn not_linked(account: &ChatAccount) -> Reply {
-    Reply::error(format!("{account} is not linked to a wallet yet, so nothing was done."))
-        .text("Send /link <your address> to me in a private chat, sign the message it gives you, then try again.")
-}
-
-fn governance_refusal(e: &GovernanceError) -> Reply {
-    match e {
-        GovernanceError::NotLinked(a) => not_linked(a),
-        GovernanceError::Stake(s) => {
-            tracing::warn!(error = %s, "voting power could not be read");
-            Reply::error("Voting power cannot be read right now; nothing was counted. Try again later.")
-        }
-        GovernanceError::Store(s) => {
-            tracing::error!(error = %s, "store failed");
-            Reply::error("Something went wrong on our side; nothing was changed. Try again later.")
-        }
-        other => Reply::error(other.to_string()),
-    }
-}
-
-fn link_refusal(e: &LinkError) -> Reply {
-    match e {
-        LinkError::Store(s) => {
-            tracing::error!(error = %s, "store failed");
-            Reply::error("Something went wrong on our side; nothing was changed. Try again later.")
-        }
-        other => Reply::error(other.to_string()),
-    }
-}
-
-fn allocations_refusal(e: &AllocationsError) -> Reply {
-    match e {
-        AllocationsError::Allocation(a) => Reply::error(a.to_string())
-            .text("Write recipient=percent pairs summing to at most 100, like 3=60 solar-farms=40."),
-        other => {
-            tracing::error!(error = %other, "allocation failed");
-            Reply::error("Something went wrong on our side; nothing was changed. Try again later.")
-        }
     }
 }
 

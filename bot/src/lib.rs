@@ -17,11 +17,13 @@ pub mod announce;
 pub mod command;
 pub mod commands;
 pub mod discord;
+mod refusals;
 pub mod reply;
 pub mod telegram;
+pub mod views;
 
 pub use action::Action;
-pub use announce::Event;
+pub use announce::{Event, Watcher};
 pub use command::{Command, UsageError};
 pub use commands::{Commands, Origin, Schedule};
 pub use reply::{ActionReply, Block, Button, Field, Reply, Tone, Visibility};

@@ -1,5 +1,6 @@
-//! Core's `PayoutChain` port over alloy: sends `Distributor.distribute`
-//! batches signed by the executor key and follows them to confirmation.
+//! Core's `PayoutChain` and `ClaimChain` ports over alloy: sends
+//! `Distributor.distribute` batches (push mode) or `setRoot` (claim mode)
+//! signed by the executor key and follows them to confirmation.
 //!
 //! Nonces are taken from the node (pending count) for every send rather
 //! than from a provider cache: a send that fails after a cached nonce was
@@ -9,11 +10,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use alloy::network::EthereumWallet;
+use alloy::primitives::U256;
 use alloy::primitives::{Address as EvmAddress, B256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use async_trait::async_trait;
 use iodao_core::Address;
+use iodao_core::claims::ClaimChain;
 use iodao_core::execution::{Batch, ChainFailure, Landed, PayoutChain, Sent};
 
 use crate::contracts::Distributor;
@@ -72,45 +75,18 @@ impl AlloyPayouts {
     pub fn sender(&self) -> EvmAddress {
         self.from
     }
-}
 
-fn failed(what: &str, e: impl std::fmt::Display) -> ChainFailure {
-    ChainFailure(format!("{what}: {e}"))
-}
-
-#[async_trait]
-impl PayoutChain for AlloyPayouts {
-    fn distributor(&self) -> String {
-        self.distributor.to_checksum(None)
-    }
-
-    async fn is_batch_paid(&self, epoch: u64, batch: u32) -> Result<bool, ChainFailure> {
-        Distributor::new(self.distributor, &self.provider)
-            .isBatchPaid(epoch, batch)
-            .call()
-            .await
-            .map_err(|e| failed(&format!("reading whether batch {batch} of epoch {epoch} is paid"), e))
-    }
-
-    async fn send_batch(&self, b: &Batch) -> Result<Sent, ChainFailure> {
-        let nonce = self
-            .provider
+    /// The executor's next nonce, from the node.
+    async fn nonce(&self) -> Result<u64, ChainFailure> {
+        self.provider
             .get_transaction_count(self.from)
             .pending()
             .await
-            .map_err(|e| failed("reading the executor's nonce", e))?;
-        let (to, amounts): (Vec<EvmAddress>, Vec<_>) = b.payouts.iter().map(|(a, v)| (a.as_evm(), *v)).unzip();
-        let pending = Distributor::new(self.distributor, &self.provider)
-            .distribute(b.epoch, b.batch, to, amounts)
-            .from(self.from)
-            .nonce(nonce)
-            .send()
-            .await
-            .map_err(|e| failed(&format!("sending batch {} of epoch {}", b.batch, b.epoch), e))?;
-        Ok(Sent { tx_hash: pending.tx_hash().to_string(), nonce })
+            .map_err(|e| failed("reading the executor's nonce", e))
     }
 
-    async fn wait_landed(&self, tx_hash: &str) -> Result<Landed, ChainFailure> {
+    /// What became of a transaction, once it has its confirmations.
+    async fn landed(&self, tx_hash: &str) -> Result<Landed, ChainFailure> {
         let hash = B256::from_str(tx_hash).map_err(|e| failed("a journaled transaction hash", e))?;
         let start = std::time::Instant::now();
         loop {
@@ -138,5 +114,74 @@ impl PayoutChain for AlloyPayouts {
             }
             tokio::time::sleep(self.poll).await;
         }
+    }
+}
+
+fn failed(what: &str, e: impl std::fmt::Display) -> ChainFailure {
+    ChainFailure(format!("{what}: {e}"))
+}
+
+#[async_trait]
+impl PayoutChain for AlloyPayouts {
+    fn distributor(&self) -> String {
+        self.distributor.to_checksum(None)
+    }
+
+    async fn is_batch_paid(&self, epoch: u64, batch: u32) -> Result<bool, ChainFailure> {
+        Distributor::new(self.distributor, &self.provider)
+            .isBatchPaid(epoch, batch)
+            .call()
+            .await
+            .map_err(|e| failed(&format!("reading whether batch {batch} of epoch {epoch} is paid"), e))
+    }
+
+    async fn send_batch(&self, b: &Batch) -> Result<Sent, ChainFailure> {
+        let nonce = self.nonce().await?;
+        let (to, amounts): (Vec<EvmAddress>, Vec<_>) = b.payouts.iter().map(|(a, v)| (a.as_evm(), *v)).unzip();
+        let pending = Distributor::new(self.distributor, &self.provider)
+            .distribute(b.epoch, b.batch, to, amounts)
+            .from(self.from)
+            .nonce(nonce)
+            .send()
+            .await
+            .map_err(|e| failed(&format!("sending batch {} of epoch {}", b.batch, b.epoch), e))?;
+        Ok(Sent { tx_hash: pending.tx_hash().to_string(), nonce })
+    }
+
+    async fn wait_landed(&self, tx_hash: &str) -> Result<Landed, ChainFailure> {
+        self.landed(tx_hash).await
+    }
+}
+
+#[async_trait]
+impl ClaimChain for AlloyPayouts {
+    fn distributor(&self) -> String {
+        self.distributor.to_checksum(None)
+    }
+
+    async fn root_of(&self, epoch: u64) -> Result<Option<String>, ChainFailure> {
+        let root = Distributor::new(self.distributor, &self.provider)
+            .roots(epoch)
+            .call()
+            .await
+            .map_err(|e| failed(&format!("reading the root of epoch {epoch}"), e))?;
+        Ok((root != B256::ZERO).then(|| root.to_string()))
+    }
+
+    async fn send_root(&self, epoch: u64, root: &str, total: U256) -> Result<Sent, ChainFailure> {
+        let root = B256::from_str(root).map_err(|e| failed("a journaled root", e))?;
+        let nonce = self.nonce().await?;
+        let pending = Distributor::new(self.distributor, &self.provider)
+            .setRoot(epoch, root, total)
+            .from(self.from)
+            .nonce(nonce)
+            .send()
+            .await
+            .map_err(|e| failed(&format!("sending the root of epoch {epoch}"), e))?;
+        Ok(Sent { tx_hash: pending.tx_hash().to_string(), nonce })
+    }
+
+    async fn wait_landed(&self, tx_hash: &str) -> Result<Landed, ChainFailure> {
+        self.landed(tx_hash).await
     }
 }

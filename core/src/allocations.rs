@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{Actor, Address, Allocation, AllocationError, Amount, Bps, Category, Recipient, RecipientId};
 use crate::stake::{StakeError, StakeSource};
-use crate::store::{RecipientError, Store, StoreError};
+use crate::store::{DeviceStoreError, ListedDevice, RecipientError, Store, StoreError};
 
 /// Why an allocation call did nothing.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +20,9 @@ pub enum AllocationsError {
     /// The recipient could not be added.
     #[error(transparent)]
     Recipient(#[from] RecipientError),
+    /// A device could not be listed or removed.
+    #[error(transparent)]
+    Device(#[from] DeviceStoreError),
     /// Stake could not be read.
     #[error(transparent)]
     Stake(#[from] StakeError),
@@ -59,6 +62,51 @@ impl Allocations {
     /// Every recipient.
     pub async fn recipients(&self) -> Result<Vec<Recipient>, AllocationsError> {
         Ok(self.store.recipients().await?)
+    }
+
+    /// The recipient a voter or operator names by number or name.
+    async fn recipient(&self, name_or_id: &str) -> Result<Recipient, AllocationsError> {
+        let key = name_or_id.trim();
+        self.store
+            .recipients()
+            .await?
+            .into_iter()
+            .find(|r| r.name == key || r.id.to_string() == key)
+            .ok_or_else(|| AllocationError::UnknownRecipient(key.to_owned()).into())
+    }
+
+    /// Lists `device` under a device program (by number or name) with
+    /// `score`, or changes its score; the bool says whether it is new.
+    pub async fn set_device(
+        &self,
+        program: &str,
+        device: ListedDevice,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(Recipient, bool), AllocationsError> {
+        let r = self.recipient(program).await?;
+        let added = self.store.set_device(r.id, device, actor, now).await?;
+        Ok((r, added))
+    }
+
+    /// Stops listing `device` under a device program.
+    pub async fn remove_device(
+        &self,
+        program: &str,
+        device: Address,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Recipient, AllocationsError> {
+        let r = self.recipient(program).await?;
+        self.store.remove_device(r.id, device, actor, now).await?;
+        Ok(r)
+    }
+
+    /// A device program and its devices, by address.
+    pub async fn devices(&self, program: &str) -> Result<(Recipient, Vec<ListedDevice>), AllocationsError> {
+        let r = self.recipient(program).await?;
+        let devices = self.store.devices().await?.remove(&r.id).unwrap_or_default();
+        Ok((r, devices))
     }
 
     /// Sets `voter`'s split from text like `3=60 solar-farms=40`; it stands

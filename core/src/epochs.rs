@@ -5,6 +5,10 @@
 //! inputs and the result, from which anyone can recompute the split to the
 //! wei ([`verify`]).
 //!
+//! A device program's payout is split across its registered devices
+//! (see [`crate::devices`]); the bundle records each device's registration,
+//! owner, score and part, and the verifier recomputes the parts.
+//!
 //! One epoch per scheduled slot: running a slot twice stores nothing the
 //! second time. Execution on-chain (the chain crate) starts from the stored
 //! payouts.
@@ -18,6 +22,9 @@ use iodao_allocator::{AllocError, Candidate, Limit, Policy, Problem, Split, allo
 use serde::{Deserialize, Serialize};
 
 use crate::allocations::{Allocations, AllocationsError, StakedAllocation, weights};
+use crate::devices::{
+    BundleDevice, BundleDevices, DeviceError, DeviceRegistry, DeviceStatus, shares, unregistered_reason,
+};
 use crate::domain::{Address, Allocation, Amount, Bps, Category, RecipientId};
 use crate::stake::{StakeError, StakeSource};
 use crate::store::{EpochRow, NewEpoch, PayoutRow, Store, StoreError};
@@ -101,6 +108,11 @@ pub struct Bundle {
     pub problem: Problem,
     /// The allocator's output.
     pub split: Split,
+    /// The device programs that list devices: each device's registration,
+    /// owner and part of its program's payout. Absent when none does (so
+    /// bundles from before devices keep their digest).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<BundleDevices>,
     /// keccak256 of this bundle's JSON with this field empty, 0x-hex.
     pub digest: String,
 }
@@ -161,6 +173,64 @@ pub enum VerifyError {
     /// The problem does not solve at all.
     #[error("the problem does not solve: {0}")]
     Solve(String),
+    /// A device program's devices are malformed (not a published device
+    /// program, a device twice, an excluded device with an owner).
+    #[error("the devices of recipient {0} are malformed: {1}")]
+    BadDevices(u64, String),
+    /// A device's part does not follow from its program's payout.
+    #[error("recipient {recipient}, device {device}: {recorded} wei recorded, but the split gives {computed}")]
+    DeviceSplit {
+        /// The program.
+        recipient: u64,
+        /// The device.
+        device: String,
+        /// In the bundle.
+        recorded: String,
+        /// Recomputed.
+        computed: String,
+    },
+}
+
+/// Recomputes each device program's split from its payout and its
+/// published devices.
+fn verify_devices(bundle: &Bundle) -> Result<(), VerifyError> {
+    for program in &bundle.devices {
+        let id = program.recipient;
+        let bad = |why: &str| VerifyError::BadDevices(id, why.to_owned());
+        match bundle.recipients.iter().find(|r| r.id == id) {
+            Some(r) if r.category == Category::DeviceProgram => {}
+            Some(_) => return Err(bad("it is not a device program")),
+            None => return Err(bad("it is not a published recipient")),
+        }
+        if bundle.devices.iter().filter(|d| d.recipient == id).count() > 1 {
+            return Err(bad("its devices are listed twice"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for d in &program.devices {
+            let device = Address::parse(&d.device).map_err(|e| bad(&format!("device `{}`: {e}", d.device)))?;
+            if !seen.insert(device) {
+                return Err(bad(&format!("device {} appears twice", d.device)));
+            }
+            if d.owner.is_some() == d.excluded.is_some() {
+                return Err(bad(&format!("device {} must have either an owner or an exclusion", d.device)));
+            }
+            if let Some(o) = &d.owner {
+                Address::parse(o).map_err(|e| bad(&format!("owner `{o}`: {e}")))?;
+            }
+        }
+        let amount = bundle.split.payouts.iter().find(|p| p.id == id).map_or(U256::ZERO, |p| p.amount);
+        for (d, computed) in program.devices.iter().zip(shares(amount, &program.devices)) {
+            if d.amount != computed {
+                return Err(VerifyError::DeviceSplit {
+                    recipient: id,
+                    device: d.device.clone(),
+                    recorded: d.amount.to_string(),
+                    computed: computed.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Recomputes an epoch from its bundle: the digest, every recipient's weight
@@ -216,7 +286,7 @@ pub fn verify(bundle: &Bundle) -> Result<(), VerifyError> {
             .unwrap_or_else(|| "the totals or the method differ".into());
         return Err(VerifyError::Split(first));
     }
-    Ok(())
+    verify_devices(bundle)
 }
 
 /// Why an epoch could not be planned or run. Nothing was stored.
@@ -237,6 +307,14 @@ pub enum EpochError {
     /// A stored bundle does not parse.
     #[error("epoch {0}'s stored bundle is corrupt: {1}")]
     CorruptBundle(u64, String),
+    /// A device program lists devices but no registry is configured.
+    #[error(
+        "recipient `{0}` lists devices, but no ioID registry is configured to check them (config key `chain.ioid_registry`)"
+    )]
+    NoDeviceRegistry(String),
+    /// The device registry could not be read.
+    #[error("the ioID registry could not be read: {0}")]
+    Devices(#[from] DeviceError),
 }
 
 /// What `run` did.
@@ -259,13 +337,58 @@ pub struct Epochs {
     allocations: Allocations,
     settings: Arc<EpochSettings>,
     progress: Option<Progress>,
+    devices: Option<Arc<dyn DeviceRegistry>>,
 }
 
 impl Epochs {
     /// Over a store, a stake source and the DAO's settings.
     pub fn new(store: Store, stake: Arc<dyn StakeSource>, settings: EpochSettings) -> Self {
         let allocations = Allocations::new(store.clone(), stake.clone());
-        Self { store, stake, allocations, settings: Arc::new(settings), progress: None }
+        Self { store, stake, allocations, settings: Arc::new(settings), progress: None, devices: None }
+    }
+
+    /// Checks device programs' devices in `registry` (the ioID registry).
+    pub fn with_devices(mut self, registry: Arc<dyn DeviceRegistry>) -> Self {
+        self.devices = Some(registry);
+        self
+    }
+
+    /// Each listing device program's devices read at `block`, with their
+    /// parts of the program's payout in `split`.
+    async fn split_devices(
+        &self,
+        recipients: &[crate::domain::Recipient],
+        split: &Split,
+        block: u64,
+    ) -> Result<Vec<BundleDevices>, EpochError> {
+        let listed = self.store.devices().await?;
+        let mut out = Vec::new();
+        for r in recipients {
+            let Some(list) = listed.get(&r.id).filter(|l| !l.is_empty()) else { continue };
+            let registry = self.devices.as_ref().ok_or_else(|| EpochError::NoDeviceRegistry(r.name.clone()))?;
+            let mut devices = Vec::with_capacity(list.len());
+            for d in list {
+                let (owner, excluded) = match registry.device_at(d.device, block).await? {
+                    DeviceStatus::Registered { owner } => (Some(owner.to_hex()), None),
+                    DeviceStatus::Unregistered => (None, Some(unregistered_reason(block))),
+                };
+                devices.push(BundleDevice {
+                    device: d.device.to_hex(),
+                    score: d.score,
+                    owner,
+                    excluded,
+                    amount: U256::ZERO,
+                });
+            }
+            let id = r.id.get().unsigned_abs();
+            let amount = split.payouts.iter().find(|p| p.id == id).map_or(U256::ZERO, |p| p.amount);
+            let parts = shares(amount, &devices);
+            for (d, a) in devices.iter_mut().zip(parts) {
+                d.amount = a;
+            }
+            out.push(BundleDevices { recipient: id, devices });
+        }
+        Ok(out)
     }
 
     /// Reports progress while voting power is read (a terminal's progress bar).
@@ -330,6 +453,7 @@ impl Epochs {
             policy: self.settings.policy.clone(),
         };
         let split = allocate(&problem)?;
+        let devices = self.split_devices(&recipients, &split, block).await?;
         let mut bundle = Bundle {
             format: Bundle::FORMAT,
             epoch: number,
@@ -354,6 +478,7 @@ impl Epochs {
                 .collect(),
             problem,
             split,
+            devices,
             digest: String::new(),
         };
         bundle.digest = bundle.compute_digest();

@@ -15,6 +15,7 @@ use alloy_primitives::U256;
 use async_trait::async_trait;
 use chrono::Utc;
 
+use crate::devices::{BundleDevices, owner_payouts};
 use crate::domain::Address;
 use crate::store::{Store, StoreError};
 
@@ -94,6 +95,31 @@ pub enum ExecError {
     /// The journal does not parse.
     #[error("the journal of epoch {0} is corrupt: {1}")]
     Journal(u64, String),
+    /// The epoch is being paid the other way (pushed batches or claims).
+    #[error("epoch {epoch} is being paid by {other}; it cannot also be paid by {this}")]
+    OtherMode {
+        /// The epoch.
+        epoch: u64,
+        /// The way it is being paid.
+        other: &'static str,
+        /// The way asked for.
+        this: &'static str,
+    },
+    /// The contract holds another root for the epoch.
+    #[error(
+        "the distributor holds root {onchain} for epoch {epoch}, not the journaled {journaled}: check `chain.distributor`"
+    )]
+    RootMismatch {
+        /// The epoch.
+        epoch: u64,
+        /// On-chain.
+        onchain: String,
+        /// In the journal.
+        journaled: String,
+    },
+    /// An epoch with no non-zero payout has nothing to claim.
+    #[error("epoch {0} has no payout to claim")]
+    NothingToClaim(u64),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -133,6 +159,9 @@ impl Executor {
     /// Pays (or resumes paying) an epoch; `report` hears each step as it
     /// happens (the CLI prints them).
     pub async fn execute(&self, epoch: u64, report: &(dyn Fn(&Step) + Sync)) -> Result<Vec<Step>, ExecError> {
+        if self.store.claim_root(epoch).await?.is_some() {
+            return Err(ExecError::OtherMode { epoch, other: "claims", this: "pushed batches" });
+        }
         let plan = self.plan(epoch).await?;
         let encoded: Vec<String> = plan.iter().map(encode).collect();
         self.store.plan_batches(epoch, &self.chain.distributor(), &encoded, Utc::now()).await?;
@@ -185,7 +214,9 @@ impl Executor {
 }
 
 /// The batches an epoch's payouts are cut into, `batch_size` recipients
-/// each (the journaled ones once execution has started): the dry run.
+/// each (the journaled ones once execution has started): the dry run. A
+/// device program's payout is paid to its devices' owners, as its bundle
+/// split it.
 pub async fn plan(store: &Store, epoch: u64, batch_size: usize) -> Result<Vec<Batch>, ExecError> {
     if store.epoch(epoch).await?.is_none() {
         return Err(ExecError::NoEpoch(epoch));
@@ -194,13 +225,7 @@ pub async fn plan(store: &Store, epoch: u64, batch_size: usize) -> Result<Vec<Ba
     if !journaled.is_empty() {
         return journaled.iter().map(|b| decode(b.epoch, b.batch, &b.recipients)).collect();
     }
-    let paid: Vec<(Address, U256)> = store
-        .epoch_payouts(epoch)
-        .await?
-        .into_iter()
-        .filter(|p| !p.amount.is_zero())
-        .map(|p| (p.payout, p.amount.wei()))
-        .collect();
+    let paid = transfers(store, epoch).await?;
     Ok(paid
         .chunks(batch_size.max(1))
         .enumerate()
@@ -208,21 +233,68 @@ pub async fn plan(store: &Store, epoch: u64, batch_size: usize) -> Result<Vec<Ba
         .collect())
 }
 
+/// Every non-zero transfer an epoch owes, in recipient order: each
+/// recipient's payout to its address, or a device program's to its
+/// devices' owners as its bundle split it.
+pub async fn transfers(store: &Store, epoch: u64) -> Result<Vec<(Address, U256)>, ExecError> {
+    if store.epoch(epoch).await?.is_none() {
+        return Err(ExecError::NoEpoch(epoch));
+    }
+    // A device program's payout goes to the owners of its paid devices.
+    // Only the bundle's device splits are read (absent: none).
+    #[derive(serde::Deserialize)]
+    struct DeviceSplits {
+        #[serde(default)]
+        devices: Vec<BundleDevices>,
+    }
+    let splits: Vec<BundleDevices> = match store.epoch_bundle(epoch).await? {
+        Some(json) => {
+            serde_json::from_str::<DeviceSplits>(&json)
+                .map_err(|e| ExecError::Journal(epoch, format!("its bundle: {e}")))?
+                .devices
+        }
+        None => Vec::new(),
+    };
+    let mut paid: Vec<(Address, U256)> = Vec::new();
+    for p in store.epoch_payouts(epoch).await?.into_iter().filter(|p| !p.amount.is_zero()) {
+        let id = u64::try_from(p.recipient_id).ok();
+        let owners = splits.iter().find(|d| Some(d.recipient) == id).and_then(|d| owner_payouts(&d.devices));
+        match owners {
+            Some(owners) => {
+                for (owner, amount) in owners {
+                    let owner = Address::parse(&owner).map_err(|e| ExecError::Journal(epoch, e.to_string()))?;
+                    paid.push((owner, amount));
+                }
+            }
+            None => paid.push((p.payout, p.amount.wei())),
+        }
+    }
+    Ok(paid)
+}
+
 fn encode(b: &Batch) -> String {
-    let rows: Vec<(String, String)> = b.payouts.iter().map(|(a, v)| (a.to_hex(), v.to_string())).collect();
+    encode_pairs(&b.payouts)
+}
+
+/// (address, wei) pairs as journaled: `[["0x…", "wei"], …]`.
+pub(crate) fn encode_pairs(pairs: &[(Address, U256)]) -> String {
+    let rows: Vec<(String, String)> = pairs.iter().map(|(a, v)| (a.to_hex(), v.to_string())).collect();
     serde_json::to_string(&rows).unwrap_or_default()
 }
 
 fn decode(epoch: u64, batch: u32, json: &str) -> Result<Batch, ExecError> {
-    let bad = |e: String| ExecError::Journal(epoch, format!("batch {batch}: {e}"));
-    let rows: Vec<(String, String)> = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
-    let payouts = rows
-        .into_iter()
+    let payouts = decode_pairs(json).map_err(|e| ExecError::Journal(epoch, format!("batch {batch}: {e}")))?;
+    Ok(Batch { epoch, batch, payouts })
+}
+
+/// The journaled form back.
+pub(crate) fn decode_pairs(json: &str) -> Result<Vec<(Address, U256)>, String> {
+    let rows: Vec<(String, String)> = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    rows.into_iter()
         .map(|(a, v)| {
-            let a = Address::parse(&a).map_err(|e| bad(e.to_string()))?;
-            let v = U256::from_str_radix(&v, 10).map_err(|e| bad(e.to_string()))?;
+            let a = Address::parse(&a).map_err(|e| e.to_string())?;
+            let v = U256::from_str_radix(&v, 10).map_err(|e| e.to_string())?;
             Ok((a, v))
         })
-        .collect::<Result<_, ExecError>>()?;
-    Ok(Batch { epoch, batch, payouts })
+        .collect()
 }

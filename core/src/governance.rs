@@ -325,6 +325,26 @@ impl Governance {
         Ok(())
     }
 
+    /// The stake source's current block.
+    pub async fn current_block(&self) -> Result<u64, GovernanceError> {
+        Ok(self.stake.current_block().await?)
+    }
+
+    /// `voter`'s voting power at `block` (a proposal's snapshot, say).
+    pub async fn power_at(&self, voter: Address, block: u64) -> Result<Amount, GovernanceError> {
+        Ok(self.stake.power_at(voter, block).await?)
+    }
+
+    /// How many proposals are in `state` (or in all states).
+    pub async fn count_proposals(&self, state: Option<ProposalState>) -> Result<u64, GovernanceError> {
+        Ok(self.store.count_proposals(state).await?)
+    }
+
+    /// A voter's current votes, newest first, with their proposals.
+    pub async fn votes_by_voter(&self, voter: Address, limit: u32) -> Result<Vec<(Proposal, Vote)>, GovernanceError> {
+        Ok(self.store.votes_by_voter(voter, limit).await?)
+    }
+
     /// One proposal.
     pub async fn proposal(&self, id: ProposalId) -> Result<Proposal, GovernanceError> {
         self.store.proposal(id).await?.ok_or(GovernanceError::ProposalNotFound(id))
@@ -530,8 +550,13 @@ impl Governance {
     /// The live tally (kept as votes arrive; no rescan).
     pub async fn tally(&self, id: ProposalId) -> Result<(Proposal, Tally), GovernanceError> {
         let p = self.proposal(id).await?;
-        let t = self.store.live_tally(&p).await?;
+        let t = self.live_tally(&p).await?;
         Ok((p, t))
+    }
+
+    /// The live tally of a proposal already in hand (one row per choice).
+    pub async fn live_tally(&self, p: &Proposal) -> Result<Tally, GovernanceError> {
+        Ok(self.store.live_tally(p).await?)
     }
 
     /// The tally counted afresh from every stored vote.

@@ -72,8 +72,31 @@ fn print_table(b: &Bundle) {
             iotx(p.amount),
             p.binding
         );
+        if let Some(program) = b.devices.iter().find(|d| d.recipient == p.id) {
+            print_devices(program, p.amount);
+        }
     }
     println!("digest {}", b.digest);
+}
+
+/// A device program's devices under its row: each device's owner and part,
+/// or why it is excluded.
+fn print_devices(program: &iodao_core::devices::BundleDevices, payout: alloy_primitives::U256) {
+    let paid = program.devices.iter().any(|d| !d.amount.is_zero());
+    for d in &program.devices {
+        match (&d.owner, &d.excluded) {
+            (Some(owner), None) => {
+                println!("        device {} score {:>4}  owner {owner} {:>22}", d.device, d.score, iotx(d.amount));
+            }
+            (_, excluded) => {
+                let why = excluded.as_deref().unwrap_or("excluded");
+                println!("        device {} score {:>4}  excluded: {why}", d.device, d.score);
+            }
+        }
+    }
+    if !paid && !payout.is_zero() {
+        println!("        no registered device is paid: the program's own address receives its payout");
+    }
 }
 
 /// Prints what the current slot's epoch would do now; stores nothing.
@@ -213,5 +236,51 @@ pub async fn execute(cfg: &Config, number: u64, dry_run: bool) -> anyhow::Result
         })
         .await?;
     println!("epoch {number} paid: {} batches", steps.iter().filter(|s| !matches!(s, Step::Sent(..))).count());
+    Ok(())
+}
+
+/// Claim mode: publishes the epoch's Merkle root once (journaled like a
+/// batch) and writes every claim with its proof.
+pub async fn execute_claims(cfg: &Config, number: u64, dry_run: bool, out: Option<&Path>) -> anyhow::Result<()> {
+    use iodao_chain::merkle::{ClaimsExport, PayoutTree};
+    use iodao_core::claims::{ClaimExecutor, ClaimStep};
+    use std::io::Write;
+
+    let pc = &cfg.payouts;
+    let store = wiring::store(cfg).await?;
+    let leaves = iodao_core::claims::leaves(&store, number).await?;
+    let evm: Vec<(alloy_primitives::Address, alloy_primitives::U256)> =
+        leaves.iter().map(|(a, v)| (a.as_evm(), *v)).collect();
+    let tree = PayoutTree::build(&evm).with_context(|| format!("epoch {number} has no payout to claim"))?;
+    let root = tree.root().to_string();
+    let total = leaves.iter().fold(alloy_primitives::U256::ZERO, |a, (_, v)| a + v);
+    let out = out.map_or_else(|| std::path::PathBuf::from(format!("claims-{number}.json")), Path::to_path_buf);
+    if dry_run {
+        println!("epoch {number}: root {root}, {} claims, {} in all", leaves.len(), iotx(total));
+        println!("(dry run: nothing sent or written)");
+        return Ok(());
+    }
+    let distributor = pc.distributor.context("config key `chain.distributor` is not set")?;
+    anyhow::ensure!(!pc.rpc_url.is_empty(), "config key `chain.rpc_url` is not set");
+    let chain = iodao_chain::executor::AlloyPayouts::connect(&pc.rpc_url, &pc.key()?, distributor, pc.confirmations)?;
+    ClaimExecutor::new(store, Arc::new(chain))
+        .execute(number, &leaves, &root, &|s: &ClaimStep| {
+            let line = match s {
+                ClaimStep::AlreadyConfirmed => "root already confirmed".to_owned(),
+                ClaimStep::FoundSet => "root found set on-chain".to_owned(),
+                ClaimStep::Sent(sent) => format!("root sent: {} (nonce {})", sent.tx_hash, sent.nonce),
+                ClaimStep::Confirmed(block) => format!("root confirmed in block {block}"),
+            };
+            let _ = writeln!(std::io::stdout(), "{line}");
+        })
+        .await?;
+    let json = serde_json::to_string_pretty(&ClaimsExport::new(&tree, &evm))?;
+    std::fs::write(&out, json + "\n").with_context(|| format!("cannot write {}", out.display()))?;
+    println!(
+        "epoch {number} claimable: root {root}, {} claims, {} in all, written to {}",
+        leaves.len(),
+        iotx(total),
+        out.display()
+    );
     Ok(())
 }

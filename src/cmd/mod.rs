@@ -11,7 +11,8 @@ mod recipient;
 pub mod serve;
 
 use crate::cli::{
-    AuditCommand, Command, DiscordCommand, EpochCommand, MerkleCommand, ProposalCommand, RecipientCommand,
+    AuditCommand, Command, DevicesCommand, DiscordCommand, EpochCommand, MerkleCommand, ProposalCommand,
+    RecipientCommand,
 };
 use crate::config::Config;
 use crate::wiring;
@@ -43,6 +44,13 @@ pub async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             recipient::add(&cfg, &name, &category, &payout).await
         }
         Command::Recipient(RecipientCommand::List) => recipient::list(&cfg).await,
+        Command::Recipient(RecipientCommand::Devices(d)) => match d {
+            DevicesCommand::Add { program, devices, score } => {
+                recipient::add_devices(&cfg, &program, &devices, score).await
+            }
+            DevicesCommand::Remove { program, devices } => recipient::remove_devices(&cfg, &program, &devices).await,
+            DevicesCommand::List { program, json } => recipient::list_devices(&cfg, &program, json).await,
+        },
         Command::Allocate(a) => recipient::allocate(&cfg, &a.voter, &a.weights).await,
         Command::Epoch(e) => match e {
             EpochCommand::Plan { json } => epoch::plan(&cfg, json).await,
@@ -51,7 +59,10 @@ pub async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             EpochCommand::Show { number } => epoch::show(&cfg, number).await,
             EpochCommand::Export { number, out } => epoch::export(&cfg, number, out.as_deref()).await,
             EpochCommand::Verify { file } => epoch::verify(&file),
-            EpochCommand::Execute { number, dry_run } => epoch::execute(&cfg, number, dry_run).await,
+            EpochCommand::Execute { number, dry_run, claim: false, .. } => epoch::execute(&cfg, number, dry_run).await,
+            EpochCommand::Execute { number, dry_run, claim: true, out } => {
+                epoch::execute_claims(&cfg, number, dry_run, out.as_deref()).await
+            }
         },
         Command::Merkle(MerkleCommand::Build { payouts, out }) => merkle::build(&payouts, out.as_deref()),
         Command::Discord(DiscordCommand::RegisterCommands { guild, global }) => {

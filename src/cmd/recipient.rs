@@ -1,7 +1,7 @@
-//! `iodao recipient …` and `iodao allocate`.
+//! `iodao recipient …` (with a device program's devices) and `iodao allocate`.
 
 use chrono::Utc;
-use iodao_core::{Actor, Address, Category};
+use iodao_core::{Actor, Address, Category, ListedDevice};
 
 use crate::config::Config;
 use crate::wiring;
@@ -51,6 +51,56 @@ pub async fn allocate(cfg: &Config, voter: &str, weights: &str) -> anyhow::Resul
         let parts: Vec<String> =
             allocation.entries().iter().map(|(r, bps)| format!("{r}={}.{:02}%", bps / 100, bps % 100)).collect();
         println!("{voter} allocates {}", parts.join(" "));
+    }
+    Ok(())
+}
+
+/// Parses every device address first: one bad address changes nothing.
+fn device_addresses(devices: &[String]) -> anyhow::Result<Vec<Address>> {
+    devices.iter().map(|d| Address::parse(d).map_err(|e| anyhow::anyhow!("device `{d}`: {e}"))).collect()
+}
+
+/// Lists devices under a device program (or rescores them).
+pub async fn add_devices(cfg: &Config, program: &str, devices: &[String], score: u32) -> anyhow::Result<()> {
+    let devices = device_addresses(devices)?;
+    if score == 0 {
+        anyhow::bail!("--score must be at least 1 (remove the device to stop paying it)");
+    }
+    let a = wiring::allocations(cfg).await?;
+    for device in devices {
+        let (r, added) = a.set_device(program, ListedDevice { device, score }, &Actor::Cli, Utc::now()).await?;
+        let what = if added { "lists" } else { "rescored" };
+        println!("recipient {} `{}` {what} device {} (score {score})", r.id, r.name, device.to_hex());
+    }
+    Ok(())
+}
+
+/// Stops paying devices of a device program.
+pub async fn remove_devices(cfg: &Config, program: &str, devices: &[String]) -> anyhow::Result<()> {
+    let devices = device_addresses(devices)?;
+    let a = wiring::allocations(cfg).await?;
+    for device in devices {
+        let r = a.remove_device(program, device, &Actor::Cli, Utc::now()).await?;
+        println!("recipient {} `{}` no longer lists device {}", r.id, r.name, device.to_hex());
+    }
+    Ok(())
+}
+
+/// A device program's devices.
+pub async fn list_devices(cfg: &Config, program: &str, json: bool) -> anyhow::Result<()> {
+    let a = wiring::allocations(cfg).await?;
+    let (r, devices) = a.devices(program).await?;
+    if json {
+        let rows: Vec<_> = devices
+            .iter()
+            .map(|d| serde_json::json!({ "device": d.device.to_hex(), "io": d.device.to_io(), "score": d.score }))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "recipient": r.id, "devices": rows }))?);
+        return Ok(());
+    }
+    println!("recipient {} `{}` ({}): {} device(s)", r.id, r.name, r.category, devices.len());
+    for d in devices {
+        println!("  {}  {}  score {}", d.device.to_hex(), d.device.to_io(), d.score);
     }
     Ok(())
 }

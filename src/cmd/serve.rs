@@ -1,7 +1,8 @@
-//! `iodao serve`: the web server and the lifecycle timer, until a signal.
-//! The Discord bot too when it is configured (its interactions endpoint
-//! merged into the web server, or its gateway client), with announcements
-//! of proposals opening and closing and of epochs.
+//! `iodao serve`: the web server (the portal), the lifecycle timer, the
+//! epoch scheduler and the chat bots that are configured, until a signal:
+//! Discord (its interactions endpoint merged into the web server, or its
+//! gateway client) and Telegram (long polling, or its webhook merged in),
+//! with announcements of proposals opening and closing and of epochs.
 
 use std::sync::Arc;
 
@@ -48,9 +49,13 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     let epochs = wiring::epochs(cfg, governance.store().clone())?;
     let scheduler = tokio::spawn(epochs_on_schedule(epochs, cfg.epochs.clone(), stop_rx.clone(), announcers.clone()));
     drop(announcers);
+    let bots = crate::bot::start(cfg, &governance, stop_rx.clone()).await?;
+    let mut app = iodao_web::router(wiring::portal(cfg, &governance)?).merge(routes);
+    if let Some(extra) = bots.router.clone() {
+        app = app.merge(extra);
+    }
     let mut web_stop = stop_rx;
-    let app = iodao_web::router(iodao_web::AppState { governance: governance.clone() }).merge(routes);
-    let web = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let web = iodao_web::serve(listener, app, async move {
         let _ = web_stop.wait_for(|stop| *stop).await;
     });
     let signal = async {
@@ -69,6 +74,7 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     if let Some(running) = gateway {
         running.stop().await;
     }
+    bots.stop().await;
     governance.store().close().await;
     Ok(())
 }

@@ -9,19 +9,9 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use iodao_chain::contracts::Distributor;
 
-use crate::helpers::Workdir;
+use crate::payouts::{SOLAR, SWAP, executor_key, fund, iotx, run_epoch, two_recipients};
 
-#[path = "../../chain/tests/common/mod.rs"]
-mod node;
-
-const ALICE: &str = "0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
-const BOB: &str = "0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
-const SOLAR: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
-const SWAP: &str = "0xd0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
-
-fn iotx(n: u64) -> U256 {
-    U256::from(n) * U256::from(10u64).pow(U256::from(18u8))
-}
+use crate::node;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_killed_between_send_and_confirm_resumes_to_exactly_once() {
@@ -30,18 +20,11 @@ async fn a_run_killed_between_send_and_confirm_resumes_to_exactly_once() {
     let d = Distributor::deploy(&p, anvil.addresses()[0], Address::ZERO, false).await.expect("deploy");
 
     // An epoch of 1 600 IOTX: solar 600, swap 1 000.
-    let w = Workdir::new();
-    std::fs::write(w.file("stake.csv"), format!("address,amount\n{ALICE},100\n{BOB},60\n")).expect("stake.csv");
-    w.ok(&["recipient", "add", "solar", "--category", "device-program", "--payout", SOLAR]);
-    w.ok(&["recipient", "add", "swap", "--category", "dapp", "--payout", SWAP]);
-    w.ok(&["allocate", ALICE, "solar=60 swap=40"]);
-    w.ok(&["allocate", BOB, "swap=100"]);
-    let run = w.cmd(&["epoch", "run"]).env("IODAO_EPOCHS__BUDGET", "1600").output().expect("epoch run");
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let fund = alloy::rpc::types::TransactionRequest::default().to(*d.address()).value(iotx(1600));
-    p.send_transaction(fund).await.expect("fund").get_receipt().await.expect("funded");
+    let w = two_recipients();
+    run_epoch(&w);
+    fund(&p, *d.address(), iotx(1600)).await;
 
-    let key = alloy::primitives::hex::encode(anvil.keys()[0].to_bytes());
+    let key = executor_key(&anvil);
     let execute = || {
         let mut c = w.cmd(&["epoch", "execute", "1"]);
         c.env("IODAO_CHAIN__RPC_URL", anvil.endpoint())
@@ -89,4 +72,57 @@ async fn a_run_killed_between_send_and_confirm_resumes_to_exactly_once() {
     // And anyone can still recompute what was paid from the published bundle.
     w.ok(&["epoch", "export", "1", "--out", "epoch-1.json"]);
     assert!(w.ok(&["epoch", "verify", "epoch-1.json"]).contains("epoch 1 verifies: 2 payouts, 1600 IOTX spent"));
+}
+
+alloy::sol!(
+    #[sol(rpc)]
+    MockERC20,
+    "contracts/out/MockERC20.json"
+);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_epoch_is_paid_in_an_erc20_token_through_a_token_distributor_once() {
+    let anvil = node::anvil();
+    let p = node::wallet(&anvil, 0);
+    let token = MockERC20::deploy(&p).await.expect("deploy token");
+    let d = Distributor::deploy(&p, anvil.addresses()[0], *token.address(), false).await.expect("deploy");
+    // The distributor holds a little more than the epoch: the rest stays.
+    token.mint(*d.address(), iotx(1601)).send().await.expect("mint").get_receipt().await.expect("minted");
+
+    let w = two_recipients();
+    run_epoch(&w);
+
+    let key = executor_key(&anvil);
+    let execute = || {
+        let out = w
+            .cmd(&["epoch", "execute", "1"])
+            .env("IODAO_CHAIN__RPC_URL", anvil.endpoint())
+            .env("IODAO_CHAIN__DISTRIBUTOR", d.address().to_string())
+            .env("IODAO_CHAIN__BATCH_SIZE", "1")
+            .env("IODAO_EXECUTOR_KEY", &key)
+            .output()
+            .expect("execute");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+        text
+    };
+    let first = execute();
+    assert!(first.contains("batch 0 confirmed") && first.contains("batch 1 confirmed"), "{first}");
+    let balance = |who: Address| {
+        let token = token.clone();
+        async move { token.balanceOf(who).call().await.expect("balance") }
+    };
+    let (solar, swap): (Address, Address) = (SOLAR.parse().expect("addr"), SWAP.parse().expect("addr"));
+    assert_eq!(balance(solar).await, iotx(600));
+    assert_eq!(balance(swap).await, iotx(1000));
+    assert_eq!(balance(*d.address()).await, iotx(1));
+    // No native IOTX moved.
+    assert_eq!(p.get_balance(solar).await.expect("balance"), U256::ZERO);
+
+    // A second run sends nothing and pays nothing twice.
+    let again = execute();
+    assert!(again.contains("batch 0 already confirmed") && again.contains("batch 1 already confirmed"), "{again}");
+    assert!(!again.contains("sent"), "{again}");
+    assert_eq!(balance(solar).await, iotx(600));
+    assert_eq!(balance(*d.address()).await, iotx(1));
 }

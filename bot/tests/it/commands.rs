@@ -327,14 +327,36 @@ async fn announcements_carry_the_proposal_its_result_and_the_epoch() {
     b.recipients().await;
     ok(&b.text(&private(1), "/allocate solar-farms=100", t(201)).await);
     b.epochs.run(t(300), t(300)).await.unwrap();
-    let r = b
-        .commands
-        .announcement(&iodao_bot::Event::EpochExecuted(1, vec!["https://iotexscan.io/tx/0xab".into()]))
-        .await
-        .unwrap();
+    let r = b.commands.announcement(&iodao_bot::Event::EpochExecuted(1, vec!["0xab".into()])).await.unwrap();
     let text = ok(&r);
     assert!(
-        text.starts_with("Epoch 1 executed") && text.contains("solar-farms: 1000 IOTX") && text.contains("0xab"),
+        text.starts_with("Epoch 1 executed")
+            && text.contains("solar-farms: 1000 IOTX")
+            && text.contains("Transaction 1: 0xab"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn the_watcher_announces_openings_closings_and_epochs_once() {
+    use iodao_bot::{Event, Watcher};
+    let b = TestBot::new().await;
+    let seeded = b.proposal().await;
+    let mut w = Watcher::new();
+    assert!(w.poll(&b.commands).await.is_empty(), "the first look only remembers");
+    let later = b.proposal_with("Later", &["For", "Against"], VotingMethod::SingleChoice, t(100), t(200), t(0)).await;
+    assert!(w.poll(&b.commands).await.is_empty(), "pending is not open");
+    b.gov.advance(t(100)).await.unwrap();
+    assert_eq!(w.poll(&b.commands).await, [Event::ProposalOpened(later.id)]);
+    assert!(w.poll(&b.commands).await.is_empty(), "announced once");
+    b.gov.advance(t(1000)).await.unwrap();
+    let mut closed = w.poll(&b.commands).await;
+    closed.sort_by_key(|e| format!("{e:?}"));
+    assert_eq!(closed, [Event::ProposalClosed(seeded.id), Event::ProposalClosed(later.id)]);
+    b.recipients().await;
+    b.link(1, ALICE, t(0)).await;
+    ok(&b.text(&private(1), "/allocate solar-farms=100", t(1001)).await);
+    b.epochs.run(t(1100), t(1100)).await.unwrap();
+    assert_eq!(w.poll(&b.commands).await, [Event::EpochAllocated(1)]);
+    assert!(w.poll(&b.commands).await.is_empty());
 }

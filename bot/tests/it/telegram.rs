@@ -21,6 +21,9 @@ use crate::helpers::*;
 const TOKEN: &str = "123456:TEST-token_not-a-secret";
 const GROUP: i64 = -1001;
 const WAIT: Duration = Duration::from_secs(15);
+/// A user who never opened a private chat with the bot: Telegram refuses
+/// to let the bot message them first.
+const NEVER_STARTED: i64 = 8;
 
 #[derive(Default)]
 struct Queue {
@@ -147,6 +150,13 @@ async fn method(State(api): State<Api>, Path((bot, name)): Path<(String, String)
         "getupdates" => return axum::Json(json!({ "ok": true, "result": updates(&api, &body).await })),
         "sendmessage" | "editmessagereplymarkup" => {
             let chat = body["chat_id"].as_i64().expect("chat id");
+            if chat == NEVER_STARTED {
+                let _ = api.calls.send((format!("{name} refused"), body));
+                return axum::Json(json!({
+                    "ok": false, "error_code": 403,
+                    "description": "Forbidden: bot can't initiate conversation with a user",
+                }));
+            }
             let mut m = json!({
                 "message_id": 77,
                 "date": Utc::now().timestamp(),
@@ -270,6 +280,30 @@ async fn an_unlinked_user_gets_the_link_instructions_privately() {
     let answer = api.next("answercallbackquery").await;
     assert_eq!(answer["show_alert"], json!(true));
     assert!(answer["text"].as_str().unwrap().contains("/link <your address>"));
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn private_replies_to_group_commands_go_to_the_user_or_ask_them_to_start_the_bot() {
+    let mut api = StandIn::start().await;
+    let b = TestBot::new().await;
+    let running = api.bot(&b).await;
+    let alice = address(&wallet(ALICE)).to_string();
+    api.message(7, GROUP, &format!("/link {alice}"));
+    let sent = api.next("sendmessage").await;
+    assert_eq!(sent["chat_id"], json!(7), "the challenge goes to the user only");
+    let text = sent["text"].as_str().unwrap();
+    assert!(
+        text.contains("<a href=\"https://dao.example.org/link/") && text.contains("<pre>dao.example.org wants you"),
+        "{text}"
+    );
+
+    api.message(8, GROUP, &format!("/link {alice}"));
+    assert_eq!(api.next("sendmessage refused").await["chat_id"], json!(NEVER_STARTED));
+    let note = api.next("sendmessage").await;
+    assert_eq!(note["chat_id"], json!(GROUP));
+    let text = note["text"].as_str().unwrap();
+    assert!(text.contains("I cannot message you privately yet") && !text.contains("wants you to sign"), "{text}");
     running.stop().await;
 }
 

@@ -14,6 +14,8 @@ pub enum Actor {
     Cli,
     /// iodao itself (the lifecycle timer, an epoch run).
     System,
+    /// The operator, through the portal's admin API (bearer token).
+    Admin,
     /// A wallet, proven by a signature or a link.
     Address(Address),
     /// A chat account.
@@ -25,6 +27,7 @@ impl fmt::Display for Actor {
         match self {
             Self::Cli => f.write_str("cli"),
             Self::System => f.write_str("system"),
+            Self::Admin => f.write_str("admin-api"),
             Self::Address(a) => write!(f, "{a}"),
             Self::Chat(c) => write!(f, "{c}"),
         }
@@ -56,6 +59,10 @@ pub enum AuditAction {
     LinkRemoved,
     /// A recipient was added.
     RecipientAdded,
+    /// A device program listed a device (or changed its score).
+    DeviceSet,
+    /// A device program stopped listing a device.
+    DeviceRemoved,
     /// A voter set (or withdrew) their allocation across recipients.
     AllocationSet,
     /// An epoch's budget was split and its payouts stored.
@@ -77,6 +84,8 @@ impl AuditAction {
             Self::LinkReplaced => "link.replaced",
             Self::LinkRemoved => "link.removed",
             Self::RecipientAdded => "recipient.added",
+            Self::DeviceSet => "recipient.device_set",
+            Self::DeviceRemoved => "recipient.device_removed",
             Self::AllocationSet => "allocation.set",
             Self::EpochAllocated => "epoch.allocated",
         }

@@ -56,7 +56,7 @@ impl Store {
         };
         let detail = serde_json::json!({ "name": name, "category": category, "payout": payout });
         audit::append(&mut tx, now, actor, AuditAction::RecipientAdded, &format!("recipient:{id}"), &detail).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        self.commit(tx).await?;
         Ok(Recipient { id: RecipientId::from_store(id), name: name.to_owned(), category, payout, active: true })
     }
 
@@ -99,7 +99,7 @@ impl Store {
             &detail,
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

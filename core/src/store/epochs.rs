@@ -135,7 +135,7 @@ impl Store {
             &detail,
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(true)
     }
 

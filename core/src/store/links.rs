@@ -54,7 +54,7 @@ impl Store {
         .bind(to_millis(c.expires_at))
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -133,7 +133,7 @@ impl Store {
         let detail = serde_json::json!({ "address": c.address, "previous": previous, "nonce": c.nonce });
         audit::append(&mut tx, now, &Actor::Chat(c.account.clone()), action, &format!("account:{account}"), &detail)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Consumed::Linked { previous })
     }
 
@@ -159,7 +159,7 @@ impl Store {
             &detail,
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Some(address))
     }
 

@@ -10,6 +10,8 @@
 mod allocations;
 mod audit;
 mod batches;
+mod claims;
+mod devices;
 mod drafts;
 mod epochs;
 mod links;
@@ -18,6 +20,8 @@ mod stake;
 mod votes;
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -27,6 +31,8 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 pub use allocations::RecipientError;
 pub use audit::AuditError;
 pub use batches::BatchRow;
+pub use claims::ClaimRootRow;
+pub use devices::{DeviceStoreError, ListedDevice};
 pub use drafts::ProposalDraft;
 pub use epochs::{EpochRow, NewEpoch, PayoutRow};
 pub use links::{Consumed, StoredChallenge};
@@ -73,6 +79,9 @@ pub(crate) fn corrupt(what: &'static str, detail: impl ToString) -> StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// Bumped after every committed write of this process; readers that
+    /// cache what they read (the portal) compare it to know when to reread.
+    changes: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -89,7 +98,7 @@ impl Store {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, changes: Arc::new(AtomicU64::new(0)) })
     }
 
     /// Closes every connection (checkpointing the WAL).
@@ -106,6 +115,20 @@ impl Store {
     /// A write transaction holding the database's write lock from the start.
     async fn write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Commits a write transaction and counts it in [`Store::changes`].
+    async fn commit(&self, tx: Transaction<'static, Sqlite>) -> Result<(), StoreError> {
+        tx.commit().await?;
+        self.changes.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// How many write transactions this process has committed. A value read
+    /// before a read and unchanged after it means no write of this process
+    /// landed in between (other processes' writes are not counted).
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 }
 

@@ -180,7 +180,7 @@ impl Store {
         });
         audit::append(&mut tx, now, actor, AuditAction::ProposalCreated, &proposal_subject(proposal.id), &detail)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(proposal)
     }
 
@@ -206,6 +206,15 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(Proposal::try_from).collect()
+    }
+
+    /// How many proposals there are in `state` (or in all states).
+    pub async fn count_proposals(&self, state: Option<ProposalState>) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM proposals WHERE (?1 IS NULL OR state = ?1)")
+            .bind(state.map(ProposalState::as_str))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or_default())
     }
 
     /// Ids of proposals whose lifecycle is due a step at `now`: pending ones
@@ -267,7 +276,7 @@ impl Store {
             "voters": tally.voters(),
         });
         audit::append(&mut tx, now, actor, action, &proposal_subject(id), &detail).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(proposal)
     }
 }

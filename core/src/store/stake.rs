@@ -28,7 +28,7 @@ impl Store {
             .bind(power.to_wei_string())
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

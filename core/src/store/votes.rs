@@ -178,7 +178,7 @@ impl Store {
         for (id, (_, _, tally)) in &open {
             write_tally(&mut tx, ProposalId::from_store(*id), tally).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(results)
     }
 
@@ -187,7 +187,7 @@ impl Store {
     pub async fn live_tally(&self, proposal: &Proposal) -> Result<Tally, StoreError> {
         let mut tx = self.pool.begin().await?;
         let tally = live_tally(&mut tx, proposal).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(tally)
     }
 
@@ -301,6 +301,36 @@ impl Store {
         .await?;
         rows.into_iter().map(|r| r.into_vote(proposal)).collect()
     }
+}
+
+impl Store {
+    /// A voter's current votes, newest first, each with its proposal.
+    pub async fn votes_by_voter(&self, voter: Address, limit: u32) -> Result<Vec<(Proposal, Vote)>, StoreError> {
+        let rows: Vec<VoterVoteRow> = sqlx::query_as(
+            "SELECT proposal_id, voter, selection, power, source, cast_at, digest FROM votes WHERE voter = ? \
+             ORDER BY cast_at DESC, proposal_id DESC LIMIT ?",
+        )
+        .bind(voter.to_hex())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let Some(proposal) = self.proposal(ProposalId::from_store(r.proposal_id)).await? else {
+                return Err(corrupt("votes.proposal_id", r.proposal_id));
+            };
+            let vote = r.vote.into_vote(&proposal)?;
+            out.push((proposal, vote));
+        }
+        Ok(out)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct VoterVoteRow {
+    proposal_id: i64,
+    #[sqlx(flatten)]
+    vote: VoteRow,
 }
 
 #[derive(sqlx::FromRow)]

@@ -2,6 +2,8 @@
 
 mod allocations;
 mod audit;
+mod claims;
+mod devices;
 mod drafts;
 mod epochs;
 mod helpers;

@@ -164,8 +164,8 @@ pub fn parse_payouts(text: &str) -> Result<Vec<(Address, U256)>, PayoutLineError
         }
         let err = |reason: String| PayoutLineError { line: n + 1, reason };
         let (a, v) = line.split_once(',').ok_or_else(|| err("expected `address,amount_wei`".into()))?;
-        let account = iodao_core::Address::parse(a.trim()).map_err(|e| err(e.to_string()))?;
-        let amount = iodao_core::Amount::parse_wei(v.trim()).map_err(|e| err(e.to_string()))?;
+        let account = crate::Address::parse(a.trim()).map_err(|e| err(e.to_string()))?;
+        let amount = crate::Amount::parse_wei(v.trim()).map_err(|e| err(e.to_string()))?;
         out.push((account.as_evm(), amount.wei()));
     }
     Ok(out)

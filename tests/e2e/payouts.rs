@@ -1,0 +1,46 @@
+//! What the payout tests share: the two-recipient epoch (solar 600 IOTX and
+//! swap 1 000 of a 1 600 budget) run through the CLI, and funding a
+//! distributor on the node.
+
+use alloy::primitives::{Address, U256};
+use alloy::providers::{DynProvider, Provider};
+
+use crate::helpers::Workdir;
+
+pub const ALICE: &str = "0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
+pub const BOB: &str = "0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
+pub const SOLAR: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
+pub const SWAP: &str = "0xd0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
+
+pub fn iotx(n: u64) -> U256 {
+    U256::from(n) * U256::from(10u64).pow(U256::from(18u8))
+}
+
+/// Stakers alice (100) and bob (60); recipients solar (a device program)
+/// and swap (a dapp); alice splits 60/40, bob gives swap everything.
+pub fn two_recipients() -> Workdir {
+    let w = Workdir::new();
+    std::fs::write(w.file("stake.csv"), format!("address,amount\n{ALICE},100\n{BOB},60\n")).expect("stake.csv");
+    w.ok(&["recipient", "add", "solar", "--category", "device-program", "--payout", SOLAR]);
+    w.ok(&["recipient", "add", "swap", "--category", "dapp", "--payout", SWAP]);
+    w.ok(&["allocate", ALICE, "solar=60 swap=40"]);
+    w.ok(&["allocate", BOB, "swap=100"]);
+    w
+}
+
+/// Runs the latest slot's epoch with a budget of 1 600 IOTX.
+pub fn run_epoch(w: &Workdir) {
+    let run = w.cmd(&["epoch", "run"]).env("IODAO_EPOCHS__BUDGET", "1600").output().expect("epoch run");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+}
+
+/// Sends `amount` of native IOTX to `to`.
+pub async fn fund(p: &DynProvider, to: Address, amount: U256) {
+    let tx = alloy::rpc::types::TransactionRequest::default().to(to).value(amount);
+    p.send_transaction(tx).await.expect("fund").get_receipt().await.expect("funded");
+}
+
+/// The node's account 0 key, as `IODAO_EXECUTOR_KEY` takes it.
+pub fn executor_key(node: &alloy::node_bindings::AnvilInstance) -> String {
+    alloy::primitives::hex::encode(node.keys()[0].to_bytes())
+}
