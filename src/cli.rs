@@ -58,6 +58,25 @@ pub enum Command {
     /// Merkle trees for claim-mode payouts.
     #[command(subcommand)]
     Merkle(MerkleCommand),
+    /// The Discord bot's setup.
+    #[command(subcommand)]
+    Discord(DiscordCommand),
+}
+
+/// `iodao discord …`.
+#[derive(Debug, Subcommand)]
+pub enum DiscordCommand {
+    /// Install (overwrite) the slash commands: in one guild (instant), or
+    /// globally (may take up to an hour to show). Needs `discord.application_id`
+    /// and the token in IODAO_DISCORD_TOKEN or `discord.token_file`.
+    RegisterCommands {
+        /// The guild (server) id; default `discord.guild`, else global.
+        #[arg(long)]
+        guild: Option<u64>,
+        /// Register globally even if `discord.guild` is set.
+        #[arg(long, conflicts_with = "guild")]
+        global: bool,
+    },
 }
 
 /// `iodao merkle …`.

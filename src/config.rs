@@ -81,7 +81,49 @@ struct Raw {
     stake: RawStake,
     governance: RawGovernance,
     epochs: RawEpochs,
+    discord: RawDiscord,
     telegram: RawTelegram,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawDiscord {
+    #[serde(deserialize_with = "text")]
+    application_id: String,
+    public_key: String,
+    mode: String,
+    #[serde(deserialize_with = "text")]
+    guild: String,
+    #[serde(deserialize_with = "id_list")]
+    announce_channels: Vec<String>,
+    token_file: String,
+}
+
+/// Reads a list of snowflakes: an array of numbers or strings, or one
+/// comma-separated string.
+fn id_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Number(u64),
+        Text(String),
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        Many(Vec<Id>),
+        One(String),
+    }
+    Ok(match Form::deserialize(d)? {
+        Form::Many(v) => v
+            .into_iter()
+            .map(|i| match i {
+                Id::Number(n) => n.to_string(),
+                Id::Text(t) => t,
+            })
+            .collect(),
+        Form::One(s) => s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect(),
+    })
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -259,7 +301,109 @@ impl Default for Raw {
                 groups: BTreeMap::new(),
                 recipients: BTreeMap::new(),
             },
+            discord: RawDiscord {
+                application_id: String::new(),
+                public_key: String::new(),
+                mode: "gateway".into(),
+                guild: String::new(),
+                announce_channels: Vec::new(),
+                token_file: String::new(),
+            },
         }
+    }
+}
+
+/// How Discord interactions arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscordMode {
+    /// The bot connects to Discord's gateway (no public URL needed).
+    Gateway,
+    /// Discord posts interactions to `POST /discord/interactions` on the web
+    /// server (its public URL is the application's Interactions Endpoint URL).
+    Endpoint,
+}
+
+/// The Discord bot. The token is not here: it is read from
+/// `IODAO_DISCORD_TOKEN` or the file `discord.token_file` when the bot
+/// starts, and never logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscordConfig {
+    /// The application (client) id.
+    pub application_id: u64,
+    /// The application's Ed25519 public key, 64 hex digits (endpoint mode).
+    pub public_key: Option<String>,
+    /// Gateway or interactions endpoint.
+    pub mode: DiscordMode,
+    /// The guild `discord register-commands` installs into by default.
+    pub guild: Option<u64>,
+    /// Channels that get announcements.
+    pub announce_channels: Vec<u64>,
+    /// A file holding the bot token.
+    pub token_file: Option<PathBuf>,
+}
+
+impl DiscordConfig {
+    /// The bot token: `IODAO_DISCORD_TOKEN`, else the token file; `None`
+    /// when neither is set.
+    pub fn token(&self) -> anyhow::Result<Option<String>> {
+        if let Ok(t) = std::env::var("IODAO_DISCORD_TOKEN")
+            && !t.trim().is_empty()
+        {
+            return Ok(Some(t.trim().to_owned()));
+        }
+        let Some(path) = &self.token_file else {
+            return Ok(None);
+        };
+        let t = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the Discord token file {}: {e}", path.display()))?;
+        Ok(Some(t.trim().to_owned()).filter(|t| !t.is_empty()))
+    }
+}
+
+impl RawDiscord {
+    /// `None` when no application id is set (Discord is off).
+    fn check(self) -> anyhow::Result<Option<DiscordConfig>> {
+        fn snowflake(name: &str, s: &str) -> anyhow::Result<u64> {
+            s.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| anyhow::anyhow!("config key `discord.{name}`: `{s}` is not a Discord id (digits)"))
+        }
+        if self.application_id.trim().is_empty() {
+            return Ok(None);
+        }
+        let mode = match self.mode.trim() {
+            "gateway" => DiscordMode::Gateway,
+            "endpoint" => DiscordMode::Endpoint,
+            other => bail!("config key `discord.mode`: `{other}` is not gateway or endpoint"),
+        };
+        let public_key = match self.public_key.trim() {
+            "" => None,
+            k if k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()) => Some(k.to_ascii_lowercase()),
+            _ => bail!("config key `discord.public_key`: expected the 64 hex digits of the application's public key"),
+        };
+        if mode == DiscordMode::Endpoint && public_key.is_none() {
+            bail!("config key `discord.public_key`: needed for discord.mode = endpoint");
+        }
+        Ok(Some(DiscordConfig {
+            application_id: snowflake("application_id", &self.application_id)?,
+            public_key,
+            mode,
+            guild: match self.guild.trim() {
+                "" => None,
+                g => Some(snowflake("guild", g)?),
+            },
+            announce_channels: self
+                .announce_channels
+                .iter()
+                .map(|c| snowflake("announce_channels", c))
+                .collect::<anyhow::Result<_>>()?,
+            token_file: match self.token_file.trim() {
+                "" => None,
+                f => Some(PathBuf::from(f)),
+            },
+        }))
     }
 }
 
@@ -481,6 +625,8 @@ pub struct Config {
     pub epochs: EpochConfig,
     /// Paying epochs on-chain.
     pub payouts: PayoutConfig,
+    /// The Discord bot, if an application is configured.
+    pub discord: Option<DiscordConfig>,
     /// The Telegram bot.
     pub telegram: TelegramConfig,
 }
@@ -652,8 +798,8 @@ impl Config {
         for (key, value) in Env::prefixed("IODAO_").split("__").iter() {
             // Not keys: IODAO_CONFIG names the file; the rest are secrets,
             // read only where they are used (never from `iodao.toml`).
-            const NOT_KEYS: [&str; 5] =
-                ["config", "executor_key", "admin_token", "telegram_token", "telegram_webhook_secret"];
+            const NOT_KEYS: [&str; 6] =
+                ["config", "executor_key", "admin_token", "telegram_token", "telegram_webhook_secret", "discord_token"];
             if NOT_KEYS.iter().any(|k| key.as_str().eq_ignore_ascii_case(k)) {
                 continue;
             }
@@ -767,6 +913,7 @@ impl Config {
                     r => Some(key("chain.ioid_registry", Address::parse(r))?),
                 },
             },
+            discord: raw.discord.check()?,
         };
         if cfg.payouts.ioid_registry.is_some() && cfg.payouts.rpc_url.is_empty() {
             bail!("config key `chain.rpc_url`: needed to read the ioID registry named by `chain.ioid_registry`");
@@ -935,6 +1082,39 @@ mod stake_tests {
         assert!(e.contains("stake.log_chunk"), "{e}");
         let e = Config::from_toml_str("[stake]\nsource = \"buckets\"").unwrap_err().to_string();
         assert!(e.contains("stake.source") && e.contains("erc20votes"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod discord_tests {
+    use super::*;
+
+    #[test]
+    fn discord_is_off_without_an_application_and_checked_with_one() {
+        assert_eq!(Config::from_toml_str("").unwrap().discord, None);
+        let key = "ab".repeat(32);
+        let c = Config::from_toml_str(&format!(
+            "[discord]\napplication_id = 1234\npublic_key = \"{key}\"\nmode = \"endpoint\"\nguild = \"77\"\nannounce_channels = [880, \"881\"]"
+        ))
+        .unwrap();
+        let d = c.discord.unwrap();
+        assert_eq!((d.application_id, d.mode, d.guild), (1234, DiscordMode::Endpoint, Some(77)));
+        assert_eq!(d.announce_channels, [880, 881]);
+        assert_eq!(d.public_key.as_deref(), Some(key.as_str()));
+        let c = Config::from_toml_str("[discord]\napplication_id = \"1\"\nannounce_channels = \"5, 6\"").unwrap();
+        assert_eq!(c.discord.unwrap().announce_channels, [5, 6]);
+        for (toml, key) in [
+            ("application_id = 1\nmode = \"endpoint\"", "discord.public_key"),
+            ("application_id = 1\npublic_key = \"xyz\"", "discord.public_key"),
+            ("application_id = 1\nmode = \"webhook\"", "discord.mode"),
+            ("application_id = \"bot\"", "discord.application_id"),
+            ("application_id = 1\nannounce_channels = [\"general\"]", "discord.announce_channels"),
+        ] {
+            let e = Config::from_toml_str(&format!("[discord]\n{toml}")).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("config key `{key}`")), "{e}");
+        }
+        let e = Config::from_toml_str("[discord]\ntoken = \"secret\"").unwrap_err();
+        assert!(format!("{e:#}").contains("token"), "the token is never a key: {e:#}");
     }
 }
 

@@ -120,3 +120,16 @@ pub fn portal(cfg: &Config, governance: &Governance) -> anyhow::Result<iodao_web
         settings,
     ))
 }
+
+/// The chat bots' command layer over `governance`'s store and the
+/// configured stake, links and epochs, with the epoch schedule for `/epoch`.
+pub fn bot_commands(cfg: &Config, governance: &Governance) -> anyhow::Result<iodao_bot::Commands> {
+    let store = governance.store().clone();
+    let stake = stake(cfg, &store)?;
+    let links = Links::new(store.clone(), cfg.links.clone());
+    let allocations = Allocations::new(store.clone(), stake.clone());
+    let epochs = epochs(cfg, store)?;
+    let schedule = cfg.epochs.clone();
+    Ok(iodao_bot::Commands::new(governance.clone(), links, allocations, epochs, stake)
+        .with_schedule(Arc::new(move |now| schedule.next_slot(now))))
+}

@@ -68,6 +68,16 @@ impl Commands {
         &self.governance
     }
 
+    /// The wallet-link service (for adapters that check a link first).
+    pub fn links(&self) -> &Links {
+        &self.links
+    }
+
+    /// The allocation service (for adapters that suggest recipients).
+    pub fn allocations(&self) -> &Allocations {
+        &self.allocations
+    }
+
     /// The epoch service.
     pub fn epochs(&self) -> &Epochs {
         &self.epochs

@@ -7,7 +7,7 @@
 //! private — that each adapter renders, escaping every string for its
 //! platform. Buttons carry an [`Action`]. Announcements ([`announce`]) are
 //! built here too, so every platform says the same. [`telegram`] is the
-//! Telegram adapter (teloxide).
+//! Telegram adapter (teloxide), [`discord`] the Discord adapter (serenity).
 //!
 //! *Invariant:* this crate never writes SQL and never talks to the chain: it
 //! calls core's services.
@@ -16,6 +16,7 @@ pub mod action;
 pub mod announce;
 pub mod command;
 pub mod commands;
+pub mod discord;
 mod refusals;
 pub mod reply;
 pub mod telegram;

@@ -2,6 +2,7 @@
 
 mod audit;
 mod demo;
+mod discord;
 mod epoch;
 mod link;
 mod merkle;
@@ -10,7 +11,8 @@ mod recipient;
 pub mod serve;
 
 use crate::cli::{
-    AuditCommand, Command, DevicesCommand, EpochCommand, MerkleCommand, ProposalCommand, RecipientCommand,
+    AuditCommand, Command, DevicesCommand, DiscordCommand, EpochCommand, MerkleCommand, ProposalCommand,
+    RecipientCommand,
 };
 use crate::config::Config;
 use crate::wiring;
@@ -63,5 +65,8 @@ pub async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
             }
         },
         Command::Merkle(MerkleCommand::Build { payouts, out }) => merkle::build(&payouts, out.as_deref()),
+        Command::Discord(DiscordCommand::RegisterCommands { guild, global }) => {
+            discord::register_commands(&cfg, guild, global).await
+        }
     }
 }

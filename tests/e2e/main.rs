@@ -4,6 +4,7 @@
 mod claims;
 mod cli;
 mod devices;
+mod discord;
 mod epoch;
 mod execute;
 mod helpers;
