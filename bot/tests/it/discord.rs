@@ -641,7 +641,7 @@ async fn announcements_post_embeds_to_every_configured_channel() {
         let t = text(em);
         assert!(t.starts_with("Epoch 1 executed"), "{t}");
         assert!(t.contains("solar\\-farms: 1000 IOTX") || t.contains("solar-farms: 1000 IOTX"), "{t}");
-        assert!(t.contains("[Transaction 1](https://iotexscan.io/tx/0xab)"), "{t}");
+        assert!(t.contains("Transaction 1") && t.contains("https://iotexscan.io/tx/0xab"), "{t}");
     }
     drop(tx);
     announcer.await.unwrap();
