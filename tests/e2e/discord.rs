@@ -2,45 +2,17 @@
 //! "endpoint"` answers signed interactions on `/discord/interactions` beside
 //! the portal, refuses unsigned ones, and never logs the token.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Stdio};
-
+use alloy_primitives::hex;
 use ed25519_dalek::{Signer as _, SigningKey};
 
-use crate::helpers::Workdir;
+use crate::helpers::{Server, Workdir};
 
 const TOKEN: &str = "MTAwMA.e2e.discord-token-must-not-be-logged";
 
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn post(addr: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
-    write!(
-        s,
-        "POST /discord/interactions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut response = String::new();
-    s.read_to_string(&mut response).expect("read");
-    let status = response.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status");
-    (status, response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+fn post(server: &Server, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    server.request("POST", "/discord/interactions", &all, body)
 }
 
 #[test]
@@ -51,39 +23,25 @@ fn serve_answers_signed_discord_interactions_and_refuses_unsigned_ones() {
         w.file("iodao.toml"),
         format!(
             "[discord]\napplication_id = 4200\nmode = \"endpoint\"\npublic_key = \"{}\"\n",
-            hex(key.verifying_key().as_bytes())
+            hex::encode(key.verifying_key().as_bytes())
         ),
     )
     .expect("config");
     let log = std::fs::File::create(w.file("stderr.log")).expect("log file");
-    let mut child = w
-        .cmd(&["serve"])
-        .env("IODAO_WEB__BIND", "127.0.0.1:0")
-        .env("IODAO_DISCORD_TOKEN", TOKEN)
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .expect("spawn iodao");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let addr = loop {
-        let line = lines.next().expect("iodao exited before listening").expect("read stdout");
-        if let Some(rest) = line.strip_prefix("listening on http://") {
-            break rest.to_owned();
-        }
-    };
-    let server = Server { child, addr };
+    let mut cmd = w.cmd(&["serve"]);
+    cmd.env("IODAO_WEB__BIND", "127.0.0.1:0").env("IODAO_DISCORD_TOKEN", TOKEN).env("RUST_LOG", "debug").stderr(log);
+    let server = Server::spawn(cmd);
 
     let ping = r#"{"id":"1","application_id":"4200","type":1,"token":"t","version":1}"#;
     let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs().to_string();
-    let sig = hex(&key.sign(format!("{ts}{ping}").as_bytes()).to_bytes());
-    let (status, body) = post(&server.addr, &[("X-Signature-Ed25519", &sig), ("X-Signature-Timestamp", &ts)], ping);
+    let sig = hex::encode(key.sign(format!("{ts}{ping}").as_bytes()).to_bytes());
+    let (status, body) = post(&server, &[("X-Signature-Ed25519", &sig), ("X-Signature-Timestamp", &ts)], ping);
     assert_eq!(status, 200, "{body}");
     let answer: serde_json::Value = serde_json::from_str(&body).expect("json");
     assert_eq!(answer["type"], 1, "{body}");
-    let wrong = hex(&SigningKey::from_bytes(&[8; 32]).sign(format!("{ts}{ping}").as_bytes()).to_bytes());
-    assert_eq!(post(&server.addr, &[("X-Signature-Ed25519", &wrong), ("X-Signature-Timestamp", &ts)], ping).0, 401);
-    assert_eq!(post(&server.addr, &[], ping).0, 401);
+    let wrong = hex::encode(SigningKey::from_bytes(&[8; 32]).sign(format!("{ts}{ping}").as_bytes()).to_bytes());
+    assert_eq!(post(&server, &[("X-Signature-Ed25519", &wrong), ("X-Signature-Timestamp", &ts)], ping).0, 401);
+    assert_eq!(post(&server, &[], ping).0, 401);
     drop(server);
     let log = std::fs::read_to_string(w.file("stderr.log")).expect("log");
     assert!(log.contains("interactions endpoint"), "{log}");

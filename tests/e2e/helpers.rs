@@ -59,3 +59,56 @@ impl Workdir {
         serde_json::from_str(&self.ok(args)).expect("json output")
     }
 }
+
+/// A running `iodao serve` (or `demo`), killed on drop.
+pub struct Server {
+    pub child: std::process::Child,
+    pub addr: String,
+}
+
+impl Server {
+    /// Spawns `cmd` with stdout piped and waits for its "listening on" line
+    /// (the caller sets `IODAO_WEB__BIND` and where stderr goes).
+    pub fn spawn(mut cmd: Command) -> Self {
+        use std::io::BufRead as _;
+        let mut child = cmd.stdout(std::process::Stdio::piped()).spawn().expect("spawn iodao");
+        let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let addr = loop {
+            let line = lines.next().expect("iodao exited before listening").expect("read stdout");
+            if let Some(rest) = line.strip_prefix("listening on http://") {
+                break rest.to_owned();
+            }
+        };
+        Self { child, addr }
+    }
+
+    /// One HTTP/1.1 request to the server: (status, body).
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+        use std::io::{Read as _, Write as _};
+        let addr = &self.addr;
+        let mut s = std::net::TcpStream::connect(addr).expect("connect");
+        let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write");
+        let mut response = String::new();
+        s.read_to_string(&mut response).expect("read");
+        let status = response.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status");
+        (status, response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        self.request("GET", path, &[], "")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -2,8 +2,7 @@
 //! stand-in of the Bot API on 127.0.0.1.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-use crate::helpers::Workdir;
+use crate::helpers::{Server, Workdir};
 
 const TOKEN: &str = "4242:e2e-token";
 const ALICE: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
@@ -77,15 +76,6 @@ fn stand_in(api: Api) -> String {
     format!("http://{}", rx.recv_timeout(WAIT).expect("stand-in started"))
 }
 
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn serve_runs_the_telegram_bot_when_its_token_is_set_and_announces_new_proposals() {
     let w = Workdir::new();
@@ -95,23 +85,16 @@ fn serve_runs_the_telegram_bot_when_its_token_is_set_and_announces_new_proposals
     let (sent_tx, sent) = mpsc::channel();
     let api = Api { updates: Arc::default(), sent: sent_tx };
     let url = stand_in(api.clone());
-    let mut child = w
-        .cmd(&["serve"])
-        .env("IODAO_WEB__BIND", "127.0.0.1:0")
+    let mut cmd = w.cmd(&["serve"]);
+    cmd.env("IODAO_WEB__BIND", "127.0.0.1:0")
         .env("IODAO_TELEGRAM_TOKEN", TOKEN)
         .env("IODAO_TELEGRAM__API_URL", &url)
         .env("IODAO_TELEGRAM__ANNOUNCE_CHATS", GROUP.to_string())
         .env("IODAO_GOVERNANCE__LIFECYCLE_INTERVAL", "200ms")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn iodao");
-    let stdout = child.stdout.take().expect("stdout");
-    let stderr = child.stderr.take().expect("stderr");
+        .stderr(Stdio::piped());
+    let mut server = Server::spawn(cmd);
+    let stderr = server.child.stderr.take().expect("stderr");
     let logs = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let mut server = Serve(child);
-    let listening = BufReader::new(stdout).lines().map_while(Result::ok).any(|l| l.starts_with("listening on"));
-    assert!(listening, "iodao exited before listening");
 
     api.updates.lock().expect("queue").push_back(json!({
         "update_id": 1,
@@ -134,9 +117,9 @@ fn serve_runs_the_telegram_bot_when_its_token_is_set_and_announces_new_proposals
     assert_eq!(announced["chat_id"], json!(GROUP));
     assert!(announced["text"].as_str().expect("text").starts_with("<b>Voting opened: #2 Second</b>"), "{announced}");
 
-    let pid = server.0.id().to_string();
+    let pid = server.child.id().to_string();
     assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
-    let status = server.0.wait().expect("wait");
+    let status = server.child.wait().expect("wait");
     assert!(status.success(), "exit status {status}");
     let logs = logs.join().expect("logs");
     assert!(!logs.contains("e2e-token"), "the token is never logged:\n{logs}");
