@@ -4,7 +4,9 @@
 //! scipy's `linprog` (HiGHS), printed as a ratio.
 //!
 //! `cargo bench -p iodao-allocator --bench solve` (scripts/bench-allocator.sh
-//! installs scipy first). `IODAO_BENCH_SIZES=1000,10000` picks sizes.
+//! installs scipy first). `IODAO_BENCH_SIZES=1000,10000` picks sizes;
+//! `IODAO_BENCH_DIGEST=1` prints a digest of each split (Keccak-256 of its
+//! JSON), to show that an optimisation changed no payout.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -123,6 +125,11 @@ fn main() {
     for n in sizes() {
         let p = instance(n, 42);
         let split = allocate(&p).expect("the instance is feasible");
+        // A change meant only to be faster must leave every payout as it was.
+        if std::env::var("IODAO_BENCH_DIGEST").is_ok() {
+            let json = serde_json::to_vec(&split).expect("json");
+            println!("digest {n} {}", alloy_primitives::keccak256(&json));
+        }
         let runs = if n >= 1_000_000 { 3 } else { 7 };
         let t = best_of(runs, || {
             std::hint::black_box(allocate(&p).expect("solves"));

@@ -178,7 +178,7 @@ fn attainable(n: &Normal, c: usize) -> f64 {
         let mut s = 0.0;
         for &i in &g.members {
             grouped[i] = true;
-            if n.leaves[i].cat == c {
+            if usize::from(n.leaves[i].cat) == c {
                 s += cap_of(i);
             }
         }

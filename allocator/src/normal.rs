@@ -18,17 +18,15 @@ use crate::units::{Bps, Category};
 #[derive(Clone, Debug)]
 pub(crate) struct Leaf {
     pub id: u64,
-    pub cat: usize,
+    pub cat: u8,
     /// The votes it received, exactly.
     pub weight: U256,
-    pub group: Option<usize>,
+    pub group: Option<u32>,
     /// Share of the total vote.
     pub w: f64,
     pub lo: f64,
     pub hi: f64,
     pub lo_wei: U256,
-    /// The part of `lo_wei` that is a floor (the rest is smoothing).
-    pub floor_wei: U256,
     pub hi_wei: U256,
     pub lo_rule: Binding,
     pub hi_rule: Binding,
@@ -46,7 +44,6 @@ impl Leaf {
         self.lo = 0.0;
         self.hi = 0.0;
         self.lo_wei = U256::ZERO;
-        self.floor_wei = U256::ZERO;
         self.hi_wei = U256::ZERO;
         self.lo_rule = Binding::MinimumPayout;
         self.hi_rule = Binding::MinimumPayout;
@@ -128,11 +125,17 @@ pub(crate) fn mul_div_rem(a: U256, b: U256, c: U256) -> (U256, U256) {
     if let (Ok(a), Ok(b), Ok(c)) = (u128::try_from(a), u128::try_from(b), u128::try_from(c))
         && let Some(ab) = a.checked_mul(b)
     {
-        return (U256::from(ab / c), U256::from(ab % c));
+        // One hardware division; the remainder by a multiplication.
+        let q = ab / c;
+        return (U256::from(q), U256::from(ab - q * c));
     }
-    // One wide division gives both (it is most of the cost).
+    if let (Ok(a), Ok(b), Ok(c)) = (u128::try_from(a), u128::try_from(b), u128::try_from(c))
+        && let Some((q, r)) = mul_div_rem_narrow(a, b, c)
+    {
+        return (U256::from(q), U256::from(r));
+    }
     match a.checked_mul(b) {
-        Some(ab) => ab.div_rem(c),
+        Some(ab) => div_rem(ab, c),
         None => {
             let (q, r) = (U512::from(a) * U512::from(b)).div_rem(U512::from(c));
             (U256::saturating_from(q), U256::saturating_from(r))
@@ -140,40 +143,95 @@ pub(crate) fn mul_div_rem(a: U256, b: U256, c: U256) -> (U256, U256) {
     }
 }
 
+/// Under this, an estimate of a quotient from floats is below the true one:
+/// each conversion and the division are within 2^-52 relative.
+const BELOW: f64 = 1.0 - 1e-14;
+
+/// `a * b / c` and the remainder for the usual sizes (budgets near 2^80 wei
+/// times weights near 2^60, over totals under 2^127), in 128-bit words: the
+/// quotient estimated in floats from below, and the remainder computed
+/// modulo 2^128, which is exact because it is known to be smaller. `None`
+/// outside those sizes.
+fn mul_div_rem_narrow(a: u128, b: u128, c: u128) -> Option<(u128, u128)> {
+    let bits = |x: u128| 128 - x.leading_zeros();
+    // The remainder of the estimate is under 2^-46·a·b + c < 2^128, and the
+    // quotient under 2^127.
+    if c == 0 || bits(a) + bits(b) > 170 || bits(c) > 126 || bits(a) + bits(b) > bits(c) + 126 {
+        return None;
+    }
+    let cf = c as f64;
+    let est = (a as f64) * (b as f64) / cf * BELOW;
+    let mut q = est as u128;
+    let mut r = a.wrapping_mul(b).wrapping_sub(q.wrapping_mul(c));
+    // Each round leaves under 2^-46 of the quotient (and at least takes
+    // one): two or three rounds.
+    while r >= c {
+        let e = (((r as f64) / cf * BELOW) as u128).max(1);
+        (q, r) = (q + e, r - e * c);
+    }
+    Some((q, r))
+}
+
+/// `n / d` and `n % d` (d > 0), exactly: the quotient estimated in floats
+/// from below and the estimate's remainder divided again, so two or three
+/// multiplications replace a long division (which was most of the cost of
+/// the payouts at a million recipients).
+pub(crate) fn div_rem(n: U256, d: U256) -> (U256, U256) {
+    // `BELOW` keeps each estimate `e` under the true quotient: `e·d <= r`.
+    let df = to_f64(d);
+    let (mut q, mut r) = (U256::ZERO, n);
+    while r >= d {
+        let est = to_f64(r) / df * BELOW;
+        // `r >= d`: the quotient is at least one.
+        let e = if est < 1.0 { U256::from(1u8) } else { floor_u256(est) };
+        r -= e * d;
+        q += e;
+    }
+    (q, r)
+}
+
+/// `⌊f⌋` for a finite `f >= 1` below 2^256.
+fn floor_u256(f: f64) -> U256 {
+    let bits = f.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32 - 1075;
+    let mantissa = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
+    if exp >= 0 { U256::from(mantissa) << (exp as usize) } else { U256::from(mantissa >> (-exp) as u32) }
+}
+
 /// `a * b / c`, rounded down, without overflow (c > 0; the result fits when
 /// a <= c or b <= c, which every caller guarantees).
 pub(crate) fn mul_div(a: U256, b: U256, c: U256) -> U256 {
-    // Real amounts fit in 128 bits, where this is one hardware division.
-    if let (Ok(a), Ok(b), Ok(c)) = (u128::try_from(a), u128::try_from(b), u128::try_from(c))
-        && let Some(ab) = a.checked_mul(b)
-    {
-        return U256::from(ab / c);
-    }
-    match a.checked_mul(b) {
-        // Real budgets and stakes fit; the wide division is 5x slower.
-        Some(ab) => ab / c,
-        None => U256::saturating_from(U512::from(a) * U512::from(b) / U512::from(c)),
-    }
+    mul_div_rem(a, b, c).0
 }
 
 impl Normal {
     pub fn new(p: &Problem) -> Result<Self, ProblemError> {
         let budget = p.budget;
         let policy = &p.policy;
-        let mut order: Vec<&crate::Candidate> = p.candidates.iter().collect();
-        order.sort_by_key(|c| c.id);
-        if let Some(pair) = order.windows(2).find(|w| w[0].id == w[1].id) {
-            return Err(ProblemError::DuplicateId(pair[0].id));
+        // Candidates usually come sorted (the store lists them by id): then
+        // they are read in place rather than through a sorted copy.
+        let sorted = p.candidates.is_sorted_by_key(|c| c.id);
+        let order: Vec<&crate::Candidate> = if sorted {
+            Vec::new()
+        } else {
+            let mut v: Vec<&crate::Candidate> = p.candidates.iter().collect();
+            v.sort_by_key(|c| c.id);
+            v
+        };
+        let candidate = |k: usize| if sorted { &p.candidates[k] } else { order[k] };
+        let count = p.candidates.len();
+        if let Some(k) = (1..count).find(|&k| candidate(k - 1).id == candidate(k).id) {
+            return Err(ProblemError::DuplicateId(candidate(k).id));
         }
 
-        let total_weight = order.iter().fold(U256::ZERO, |acc, c| acc.saturating_add(c.weight));
+        let total_weight = p.candidates.iter().fold(U256::ZERO, |acc, c| acc.saturating_add(c.weight));
         // `ratio` with the divisor converted once.
         let (budget_f, total_f) = (to_f64(budget), to_f64(total_weight));
         let share = |wei: U256| if budget.is_zero() { 0.0 } else { to_f64(wei.min(budget)) / budget_f };
         // Looked up once per grouped recipient: hashing beats walking a
         // tree of string comparisons (indices still follow the policy's order).
-        let group_ids: HashMap<&str, usize> =
-            policy.group_caps.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+        let group_ids: HashMap<&str, u32> =
+            policy.group_caps.keys().enumerate().map(|(i, k)| (k.as_str(), i as u32)).collect();
         let mut groups: Vec<Group> = policy
             .group_caps
             .iter()
@@ -224,8 +282,9 @@ impl Normal {
         let zero = (U256::ZERO, U256::ZERO);
         let mut sums = LowerSums { per_group: vec![zero; groups.len()], per_cat: vec![zero; cats.len()], all: zero };
         let policy_cap = policy.recipient_cap.map(|l| l.wei(budget));
-        let mut leaves = Vec::with_capacity(order.len());
-        for c in order {
+        let mut leaves = Vec::with_capacity(count);
+        let mut floors = Vec::new();
+        for c in (0..count).map(candidate) {
             let group = match &c.group {
                 None => None,
                 Some(g) => Some(
@@ -268,6 +327,9 @@ impl Normal {
             let w = if total_weight.is_zero() { 0.0 } else { to_f64(c.weight) / total_f };
             let (i, cat) = (leaves.len(), cat_index(c.category));
             let floor_wei = floor.min(lo_wei);
+            if !floor_wei.is_zero() {
+                floors.push((i, floor_wei));
+            }
             let add = |s: &mut (U256, U256)| {
                 s.0 += floor_wei;
                 s.1 += lo_wei;
@@ -275,6 +337,7 @@ impl Normal {
             cats[cat].members.push(i);
             match group {
                 Some(g) => {
+                    let g = g as usize;
                     groups[g].members.push(i);
                     group_cats[g].insert(cat);
                     add(&mut sums.per_group[g]);
@@ -285,14 +348,13 @@ impl Normal {
             add(&mut sums.all);
             leaves.push(Leaf {
                 id: c.id,
-                cat,
+                cat: cat as u8,
                 weight: c.weight,
                 group,
                 w,
                 lo: share(lo_wei),
                 hi: share(hi_wei),
                 lo_wei,
-                floor_wei,
                 hi_wei,
                 lo_rule,
                 hi_rule,
@@ -324,7 +386,7 @@ impl Normal {
         }
 
         let mut n = Self { budget, leaves, groups, cats, laminar, min_payout: share(policy.min_payout), total_weight };
-        n.fit_lower_bounds(sums)?;
+        n.fit_lower_bounds(sums, &floors)?;
         Ok(n)
     }
 
@@ -332,7 +394,10 @@ impl Normal {
     /// where they do not fit under a group cap, a category maximum or the
     /// budget, the smoothing parts of that set are scaled down together
     /// until they do, so a shrinking cap never makes an epoch infeasible.
-    fn fit_lower_bounds(&mut self, sums: LowerSums) -> Result<(), ProblemError> {
+    /// `floors`: each leaf's floor part of `lo_wei` (the rest is smoothing),
+    /// by leaf, for the few leaves that have one.
+    fn fit_lower_bounds(&mut self, sums: LowerSums, floors: &[(usize, U256)]) -> Result<(), ProblemError> {
+        let floor_of = |i: usize| floors.binary_search_by_key(&i, |f| f.0).map_or(U256::ZERO, |k| floors[k].1);
         // A set is walked only if its band must yield.
         let LowerSums { per_group, mut per_cat, mut all } = sums;
         enum Set {
@@ -371,13 +436,13 @@ impl Normal {
             };
             let (room, excess) = (cap - floors, lows - floors);
             for &i in &members {
-                let l = &mut self.leaves[i];
-                if l.lo_wei > l.floor_wei {
+                let (l, floor) = (&mut self.leaves[i], floor_of(i));
+                if l.lo_wei > floor {
                     l.lo_rule = rule;
                 }
-                let new = l.floor_wei + mul_div(l.lo_wei - l.floor_wei, room, excess);
+                let new = floor + mul_div(l.lo_wei - floor, room, excess);
                 // Later sets (its category, the budget) see the lowered bound.
-                per_cat[l.cat].1 -= l.lo_wei - new;
+                per_cat[usize::from(l.cat)].1 -= l.lo_wei - new;
                 all.1 -= l.lo_wei - new;
                 l.lo_wei = new;
                 l.lo = if self.budget.is_zero() { 0.0 } else { ratio(l.lo_wei, self.budget) };
@@ -402,4 +467,57 @@ impl Normal {
 /// Position of a category in `Category::ALL`.
 pub(crate) fn cat_index(c: Category) -> usize {
     Category::ALL.iter().position(|x| *x == c).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn u256(limbs: [u64; 4], bits: usize) -> U256 {
+        U256::from_limbs(limbs) >> (256 - bits.clamp(1, 256))
+    }
+
+    #[test]
+    fn division_edges_match_the_long_division() {
+        let max = U256::MAX;
+        for (n, d) in [
+            (max, U256::from(1u8)),
+            (max, max),
+            (max, max - U256::from(1u8)),
+            (max - U256::from(1u8), max),
+            (U256::ZERO, U256::from(7u8)),
+            (U256::from(1u8) << 255, U256::from(3u8)),
+            (U256::from(10u64).pow(U256::from(60u8)), U256::from(10u64).pow(U256::from(22u8)) + U256::from(1u8)),
+        ] {
+            assert_eq!(div_rem(n, d), n.div_rem(d), "{n} / {d}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn narrow_product_division_matches_the_wide_one(
+            a in any::<u128>(), ab in 1u32..=128, b in any::<u128>(), bb in 1u32..=128,
+            c in any::<u128>(), cb in 1u32..=128,
+        ) {
+            let (a, b, c) = (a >> (128 - ab), b >> (128 - bb), (c >> (128 - cb)).max(1));
+            let wide = (U512::from(a) * U512::from(b)).div_rem(U512::from(c));
+            if let Some((q, r)) = mul_div_rem_narrow(a, b, c) {
+                prop_assert_eq!((U512::from(q), U512::from(r)), wide);
+            }
+            let (q, r) = mul_div_rem(U256::from(a), U256::from(b), U256::from(c));
+            if wide.0 <= U512::from(U256::MAX) {
+                prop_assert_eq!((U512::from(q), U512::from(r)), wide);
+            }
+        }
+
+        #[test]
+        fn division_matches_the_long_division(
+            n in any::<[u64; 4]>(), nb in 1usize..=256, d in any::<[u64; 4]>(), db in 1usize..=256,
+        ) {
+            let (n, d) = (u256(n, nb), u256(d, db).max(U256::from(1u8)));
+            prop_assert_eq!(div_rem(n, d), n.div_rem(d));
+        }
+    }
 }

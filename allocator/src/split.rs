@@ -172,7 +172,7 @@ fn run(n: Normal, method: Method) -> Result<Split, AllocError> {
         .map(|((l, amount), binding)| {
             let target =
                 if n.total_weight.is_zero() { U256::ZERO } else { mul_div(n.budget, l.weight, n.total_weight) };
-            Payout { id: l.id, category: Category::ALL[l.cat], target, amount, binding }
+            Payout { id: l.id, category: Category::ALL[usize::from(l.cat)], target, amount, binding }
         })
         .collect();
     let spent = payouts.iter().fold(U256::ZERO, |a, p| a + p.amount);
@@ -372,17 +372,25 @@ fn explain(n: &Normal, x: &[f64], t: &Tight) -> Vec<Binding> {
                 l.hi_rule
             } else if l.lo > 0.0 && x <= l.lo + AT {
                 l.lo_rule
-            } else if l.group.is_some_and(|g| t.group[g]) {
+            } else if l.group.is_some_and(|g| t.group[g as usize]) {
                 Binding::GroupCap
-            } else if t.cat_max[l.cat] {
+            } else if t.cat_max[usize::from(l.cat)] {
                 Binding::CategoryMax
-            } else if t.cat_min[l.cat] {
+            } else if t.cat_min[usize::from(l.cat)] {
                 Binding::CategoryMin
             } else {
                 Binding::None
             }
         })
         .collect()
+}
+
+/// A recipient's part of its node's amount: exactly so many wei, or a
+/// share by weight of what is left.
+#[derive(Clone, Copy)]
+enum Share {
+    Fixed(U256),
+    Open { weight: U256, free: f64 },
 }
 
 /// One node of the bound tree for rounding: wei it must get exactly (a
@@ -404,8 +412,8 @@ struct Part {
 impl Part {
     const EMPTY: Self = Self { fixed: U256::ZERO, weight: U256::ZERO, free: 0.0, tight: None };
 
-    fn sum(parts: &[Part]) -> Self {
-        parts.iter().fold(Self::EMPTY, |a, p| match p.tight {
+    fn sum(parts: impl Iterator<Item = Part>) -> Self {
+        parts.fold(Self::EMPTY, |a, p| match p.tight {
             Some(t) => Part { fixed: a.fixed + t, ..a },
             None => Part {
                 fixed: a.fixed + p.fixed,
@@ -424,65 +432,70 @@ impl Part {
 /// lower id). So the payouts sum exactly to what was spent, no bound is
 /// crossed by a wei, and unbound recipients are paid in exact proportion.
 fn to_wei(n: &Normal, x: &[f64], bindings: &[Binding], t: &Tight) -> Vec<U256> {
-    let leaf = |i: usize| -> Part {
-        let l = &n.leaves[i];
-        let fixed = match bindings[i] {
-            Binding::MinimumPayout | Binding::NoVotes => Some(U256::ZERO),
-            _ if l.w <= 0.0 => Some(l.lo_wei),
-            _ if x[i] >= l.hi - AT => Some(l.hi_wei),
+    // Each recipient's part, taken in one pass in id order and kept small:
+    // the walks below go category by category, and at a million recipients
+    // re-reading the (much larger) leaves for each walk is most of the cost.
+    let shares: Vec<Share> = n
+        .leaves
+        .iter()
+        .zip(x)
+        .zip(bindings)
+        .map(|((l, &x), b)| match b {
+            Binding::MinimumPayout | Binding::NoVotes => Share::Fixed(U256::ZERO),
+            _ if l.w <= 0.0 => Share::Fixed(l.lo_wei),
+            _ if x >= l.hi - AT => Share::Fixed(l.hi_wei),
             // Including a payout of (nearly) nothing: rounding leftovers
             // must not hand it a few wei under the minimum payout.
-            _ if x[i] <= l.lo + AT => Some(l.lo_wei),
+            _ if x <= l.lo + AT => Share::Fixed(l.lo_wei),
             // A group across categories is no node of this tree: its
             // members keep their own level, rounded down.
-            Binding::GroupCap if !n.laminar => Some(scale(x[i], n.budget)),
-            _ => None,
-        };
-        match fixed {
-            Some(f) => Part { fixed: f, ..Part::EMPTY },
-            None => Part { weight: l.weight, free: x[i], ..Part::EMPTY },
+            Binding::GroupCap if !n.laminar => Share::Fixed(scale(x, n.budget)),
+            _ => Share::Open { weight: l.weight, free: x },
+        })
+        .collect();
+    let leaf = |i: usize| -> Part {
+        match shares[i] {
+            Share::Fixed(fixed) => Part { fixed, ..Part::EMPTY },
+            Share::Open { weight, free } => Part { weight, free, ..Part::EMPTY },
         }
     };
-    let leaves = |members: &[usize]| -> Vec<Part> { members.iter().map(|&i| leaf(i)).collect() };
-    type Group = (Part, Vec<Part>);
-    let group = |g: usize| -> Group {
-        let inner = leaves(&n.groups[g].members);
-        let tight = t.group[g].then_some(n.groups[g].cap_wei);
-        (Part { tight, ..Part::sum(&inner) }, inner)
+    let sum_of = |members: &[usize]| Part::sum(members.iter().map(|&i| leaf(i)));
+    let group = |g: usize| Part { tight: t.group[g].then_some(n.groups[g].cap_wei), ..sum_of(&n.groups[g].members) };
+    // A category's parts: its groups, then its loose recipients.
+    let cat_part = |c: usize, groups: &[Part], j: usize| {
+        if j < groups.len() { groups[j] } else { leaf(n.cats[c].loose[j - groups.len()]) }
     };
-    // Category: its groups' parts then its loose recipients' parts, in one
-    // list (built once: at a million recipients each copy costs).
-    let category = |c: usize| -> (Part, Vec<Group>, Vec<Part>) {
-        let cat = &n.cats[c];
-        let groups: Vec<Group> = cat.groups.iter().map(|&g| group(g)).collect();
-        let mut all: Vec<Part> = Vec::with_capacity(groups.len() + cat.loose.len());
-        all.extend(groups.iter().map(|g| g.0));
-        all.extend(cat.loose.iter().map(|&i| leaf(i)));
-        let tight = if t.cat_max[c] {
-            Some(cat.max_wei)
-        } else if t.cat_min[c] {
-            Some(cat.min_wei)
-        } else {
-            None
-        };
-        (Part { tight, ..Part::sum(&all) }, groups, all)
-    };
-    let cats: Vec<_> = (0..n.cats.len()).map(category).collect();
-    let top: Vec<Part> = cats.iter().map(|c| c.0).collect();
-    let whole = Part::sum(&top);
+    let groups: Vec<Vec<Part>> = n.cats.iter().map(|cat| cat.groups.iter().map(|&g| group(g)).collect()).collect();
+    let top: Vec<Part> = (0..n.cats.len())
+        .map(|c| {
+            let cat = &n.cats[c];
+            let tight = if t.cat_max[c] {
+                Some(cat.max_wei)
+            } else if t.cat_min[c] {
+                Some(cat.min_wei)
+            } else {
+                None
+            };
+            let parts = (0..groups[c].len() + cat.loose.len()).map(|j| cat_part(c, &groups[c], j));
+            Part { tight, ..Part::sum(parts) }
+        })
+        .collect();
+    let whole = Part::sum(top.iter().copied());
     let root = if t.budget { n.budget } else { (whole.fixed + scale(whole.free, n.budget)).min(n.budget) };
 
     let mut out = vec![U256::ZERO; n.leaves.len()];
-    for (c, cat_total) in apportion(root, &top).into_iter().enumerate() {
-        let (_, groups, parts) = &cats[c];
-        let amounts = apportion(cat_total, parts);
+    for (c, cat_total) in apportion(root, top.len(), &|j| top[j]).into_iter().enumerate() {
+        let cat = &n.cats[c];
+        let groups = &groups[c];
+        let amounts = apportion(cat_total, groups.len() + cat.loose.len(), &|j| cat_part(c, groups, j));
         let (group_amounts, loose_amounts) = amounts.split_at(groups.len());
-        for ((&g, (_, inner)), &total) in n.cats[c].groups.iter().zip(groups).zip(group_amounts) {
-            for (&i, a) in n.groups[g].members.iter().zip(apportion(total, inner)) {
+        for (&g, &total) in cat.groups.iter().zip(group_amounts) {
+            let members = &n.groups[g].members;
+            for (&i, a) in members.iter().zip(apportion(total, members.len(), &|j| leaf(members[j]))) {
                 out[i] = a;
             }
         }
-        for (&i, &a) in n.cats[c].loose.iter().zip(loose_amounts) {
+        for (&i, &a) in cat.loose.iter().zip(loose_amounts) {
             out[i] = a;
         }
     }
@@ -501,38 +514,47 @@ fn scale(share: f64, budget: U256) -> U256 {
 /// part has weight, what is left stays unspent; if the fixed parts exceed
 /// `total` (a tight parent whose children's exact bounds overshoot its own
 /// rounding), they are cut in proportion so the sum never does.
-fn apportion(total: U256, parts: &[Part]) -> Vec<U256> {
+fn apportion(total: U256, len: usize, part: &dyn Fn(usize) -> Part) -> Vec<U256> {
     let base = |p: &Part| p.tight.unwrap_or(p.fixed);
-    let fixed: U256 = parts.iter().fold(U256::ZERO, |a, p| a + base(p));
+    let is_open = |p: &Part| p.tight.is_none() && !p.weight.is_zero();
+    // One pass for the fixed wei and the open parts' levels (payout per
+    // weight). The open parts should sit at one level; if the solver's
+    // rounding hid a bound, they do not, and their float payouts are the
+    // better guide: 52-bit integer weights from those.
+    let mut fixed = U256::ZERO;
+    let (mut lo, mut hi, mut top, mut any_open) = (f64::INFINITY, 0.0f64, 0.0f64, false);
+    for j in 0..len {
+        let p = part(j);
+        fixed += base(&p);
+        if is_open(&p) {
+            let r = p.free / to_f64(p.weight);
+            (lo, hi, top, any_open) = (lo.min(r), hi.max(r), top.max(p.free), true);
+        }
+    }
     if fixed > total {
-        let cut: Vec<Part> = parts.iter().map(|p| Part { weight: base(p), ..Part::EMPTY }).collect();
-        return apportion(total, &cut);
+        return apportion(total, len, &|j| Part { weight: base(&part(j)), ..Part::EMPTY });
     }
     let rest = total - fixed;
-    let open: Vec<usize> =
-        (0..parts.len()).filter(|&j| parts[j].tight.is_none() && !parts[j].weight.is_zero()).collect();
-    // The open parts should sit at one level (payout per weight); if the
-    // solver's rounding hid a bound, they do not, and their float payouts
-    // are the better guide: 52-bit integer weights from those.
-    let ratios = open.iter().map(|&j| parts[j].free / to_f64(parts[j].weight));
-    let (lo, hi) = ratios.fold((f64::INFINITY, 0.0f64), |(lo, hi), r| (lo.min(r), hi.max(r)));
-    let one_level = open.is_empty() || hi <= lo * (1.0 + 1e-7);
-    let top = open.iter().map(|&j| parts[j].free).fold(0.0, f64::max);
+    let one_level = !any_open || hi <= lo * (1.0 + 1e-7);
     let weight = |p: &Part| match (p.tight, one_level) {
         (Some(_), _) => U256::ZERO,
         (None, true) => p.weight,
         (None, false) if top > 0.0 => U256::from((p.free.max(0.0) / top * 2f64.powi(52)).round() as u64),
         (None, false) => U256::ZERO,
     };
-    let sum = parts.iter().fold(U256::ZERO, |a, p| a.saturating_add(weight(p)));
-    let mut out: Vec<U256> = parts.iter().map(base).collect();
+    let mut out: Vec<U256> = Vec::with_capacity(len);
+    let mut sum = U256::ZERO;
+    for p in (0..len).map(part) {
+        out.push(base(&p));
+        sum = sum.saturating_add(weight(&p));
+    }
     if sum.is_zero() || rest.is_zero() {
         return out;
     }
     let mut given = U256::ZERO;
-    let mut remainders: Vec<(U256, usize)> = Vec::with_capacity(parts.len());
-    for (j, p) in parts.iter().enumerate() {
-        let k = weight(p);
+    let mut remainders: Vec<(U256, usize)> = Vec::new();
+    for (j, p) in (0..len).map(|j| (j, part(j))) {
+        let k = weight(&p);
         if k.is_zero() {
             continue;
         }
