@@ -122,7 +122,8 @@ pub fn portal(cfg: &Config, governance: &Governance) -> anyhow::Result<iodao_web
 }
 
 /// The chat bots' command layer over `governance`'s store and the
-/// configured stake, links and epochs, with the epoch schedule for `/epoch`.
+/// configured stake, links and epochs, with the epoch schedule for `/epoch`
+/// and the explorer that announced payments link to.
 pub fn bot_commands(cfg: &Config, governance: &Governance) -> anyhow::Result<iodao_bot::Commands> {
     let store = governance.store().clone();
     let stake = stake(cfg, &store)?;
@@ -131,5 +132,6 @@ pub fn bot_commands(cfg: &Config, governance: &Governance) -> anyhow::Result<iod
     let epochs = epochs(cfg, store)?;
     let schedule = cfg.epochs.clone();
     Ok(iodao_bot::Commands::new(governance.clone(), links, allocations, epochs, stake)
-        .with_schedule(Arc::new(move |now| schedule.next_slot(now))))
+        .with_schedule(Arc::new(move |now| schedule.next_slot(now)))
+        .with_explorer_tx_url(cfg.web.explorer_tx_url.as_deref()))
 }

@@ -2,15 +2,15 @@
 //! `serve` (gateway client or interactions endpoint) when it is configured.
 
 use anyhow::{Context, bail};
+use iodao_bot::Commands;
 use iodao_bot::discord::Discord;
-use iodao_core::Governance;
 
 use crate::config::{Config, DiscordConfig, DiscordMode};
 use crate::wiring;
 
 /// The bot over the configured services, if Discord is configured and a
 /// token is present. The token is read here and handed only to serenity.
-pub async fn bot(cfg: &Config, governance: &Governance) -> anyhow::Result<Option<(Discord, DiscordConfig)>> {
+pub fn bot(cfg: &Config, commands: &Commands) -> anyhow::Result<Option<(Discord, DiscordConfig)>> {
     let Some(d) = cfg.discord.clone() else {
         return Ok(None);
     };
@@ -18,8 +18,8 @@ pub async fn bot(cfg: &Config, governance: &Governance) -> anyhow::Result<Option
         tracing::warn!("discord.application_id is set but no token: set IODAO_DISCORD_TOKEN or discord.token_file");
         return Ok(None);
     };
-    let commands = wiring::bot_commands(cfg, governance)?;
-    let bot = Discord::new(&token, d.application_id, commands).with_announce_channels(d.announce_channels.clone());
+    let bot =
+        Discord::new(&token, d.application_id, commands.clone()).with_announce_channels(d.announce_channels.clone());
     Ok(Some((bot, d)))
 }
 

@@ -27,7 +27,6 @@ use serenity::model::id::ApplicationId;
 
 use self::cooldown::Cooldown;
 use self::handler::Handler;
-use crate::announce::Event;
 use crate::commands::Commands;
 use crate::reply::Reply;
 
@@ -196,14 +195,12 @@ impl Discord {
             }
         }
     }
+}
 
-    /// Announces each event until the channel closes.
-    pub async fn announce_events(self, mut events: tokio::sync::mpsc::Receiver<Event>) {
-        while let Some(event) = events.recv().await {
-            if let Some(reply) = self.commands.announcement(&event).await {
-                self.announce(&reply).await;
-            }
-        }
+#[async_trait::async_trait]
+impl crate::announce::Sink for Discord {
+    async fn post(&self, reply: &Reply) {
+        self.announce(reply).await;
     }
 }
 

@@ -24,24 +24,24 @@ use tokio::sync::mpsc;
 
 use crate::helpers::*;
 
-const TOKEN: &str = "MTAwMA.test.discord-token-not-a-secret";
-const APP: u64 = 4_200;
+pub(crate) const TOKEN: &str = "MTAwMA.test.discord-token-not-a-secret";
+pub(crate) const APP: u64 = 4_200;
 const GUILD: u64 = 77;
 const CHANNEL: u64 = 880;
 const WAIT: Duration = Duration::from_secs(15);
 
 /// A request the stand-in received.
 #[derive(Debug)]
-struct Call {
-    method: Method,
-    path: String,
+pub(crate) struct Call {
+    pub(crate) method: Method,
+    pub(crate) path: String,
     auth: String,
-    body: Value,
+    pub(crate) body: Value,
 }
 
 /// The stand-in REST API.
-struct Rest {
-    url: String,
+pub(crate) struct Rest {
+    pub(crate) url: String,
     calls: mpsc::UnboundedReceiver<Call>,
     refuse_edits: Arc<AtomicUsize>,
 }
@@ -99,7 +99,7 @@ async fn rest(
 }
 
 impl Rest {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let (tx, calls) = mpsc::unbounded_channel();
         let refuse_edits = Arc::new(AtomicUsize::new(0));
         let app = Router::new().fallback(rest).with_state(RestState { calls: tx, refuse_edits: refuse_edits.clone() });
@@ -109,11 +109,11 @@ impl Rest {
         Self { url, calls, refuse_edits }
     }
 
-    async fn next(&mut self) -> Call {
+    pub(crate) async fn next(&mut self) -> Call {
         tokio::time::timeout(WAIT, self.calls.recv()).await.expect("a REST call in time").expect("stand-in running")
     }
 
-    fn nothing_more(&mut self) {
+    pub(crate) fn nothing_more(&mut self) {
         assert!(self.calls.try_recv().is_err(), "no further REST call");
     }
 }
@@ -234,7 +234,7 @@ fn embed(answer: &Value) -> &Value {
     &answer["data"]["embeds"][0]
 }
 
-fn text(embed: &Value) -> String {
+pub(crate) fn text(embed: &Value) -> String {
     let mut out = vec![embed["title"].as_str().unwrap_or_default().to_owned()];
     out.push(embed["description"].as_str().unwrap_or_default().to_owned());
     for f in embed["fields"].as_array().into_iter().flatten() {
@@ -581,8 +581,7 @@ async fn announcements_post_embeds_to_every_configured_channel() {
     let b = TestBot::new().await;
     let mut rest = Rest::start().await;
     let d = Discord::new(TOKEN, APP, b.commands.clone()).with_api_url(&rest.url).with_announce_channels(vec![111, 222]);
-    let (tx, rx) = mpsc::channel(8);
-    let announcer = tokio::spawn(d.clone().announce_events(rx));
+    let announcer = iodao_bot::Announcer::new(b.commands.clone()).with_sink(Arc::new(d));
 
     let now = Utc::now();
     let p = b
@@ -603,7 +602,7 @@ async fn announcements_post_embeds_to_every_configured_channel() {
         )
         .await
         .unwrap();
-    tx.send(iodao_bot::Event::ProposalOpened(p.id)).await.unwrap();
+    announcer.announce(&iodao_bot::Event::ProposalOpened(p.id)).await;
     for channel in [111, 222] {
         let call = rest.next().await;
         assert_eq!(call.method, Method::POST);
@@ -621,7 +620,7 @@ async fn announcements_post_embeds_to_every_configured_channel() {
         .await
         .unwrap();
     b.gov.advance(now + chrono::Duration::hours(2)).await.unwrap();
-    tx.send(iodao_bot::Event::ProposalClosed(p.id)).await.unwrap();
+    announcer.announce(&iodao_bot::Event::ProposalClosed(p.id)).await;
     for _ in 0..2 {
         let call = rest.next().await;
         let em = &call.body["embeds"][0];
@@ -634,7 +633,7 @@ async fn announcements_post_embeds_to_every_configured_channel() {
     // Epoch slots are whole seconds (cron).
     let slot = chrono::DateTime::from_timestamp(now.timestamp(), 0).unwrap();
     b.epochs.run(slot, slot).await.unwrap();
-    tx.send(iodao_bot::Event::EpochExecuted(1, vec!["https://iotexscan.io/tx/0xab".into()])).await.unwrap();
+    announcer.announce(&iodao_bot::Event::EpochExecuted(1, vec!["https://iotexscan.io/tx/0xab".into()])).await;
     for _ in 0..2 {
         let call = rest.next().await;
         let em = &call.body["embeds"][0];
@@ -643,8 +642,6 @@ async fn announcements_post_embeds_to_every_configured_channel() {
         assert!(t.contains("solar\\-farms: 1000 IOTX") || t.contains("solar-farms: 1000 IOTX"), "{t}");
         assert!(t.contains("Transaction 1") && t.contains("https://iotexscan.io/tx/0xab"), "{t}");
     }
-    drop(tx);
-    announcer.await.unwrap();
     rest.nothing_more();
 }
 
