@@ -18,8 +18,10 @@ pub fn bot(cfg: &Config, commands: &Commands) -> anyhow::Result<Option<(Discord,
         tracing::warn!("discord.application_id is set but no token: set IODAO_DISCORD_TOKEN or discord.token_file");
         return Ok(None);
     };
-    let bot =
-        Discord::new(&token, d.application_id, commands.clone()).with_announce_channels(d.announce_channels.clone());
+    let bot = Discord::new(&token, d.application_id, commands.clone())
+        .with_api_url(&d.api_url)
+        .with_vote_cooldown(d.vote_burst, d.vote_cooldown)
+        .with_announce_channels(d.announce_channels.clone());
     Ok(Some((bot, d)))
 }
 
@@ -58,7 +60,7 @@ pub async fn register_commands(cfg: &Config, guild: Option<u64>, global: bool) -
     };
     let governance = wiring::governance(cfg).await?;
     let commands = wiring::bot_commands(cfg, &governance)?;
-    let bot = Discord::new(&token, d.application_id, commands);
+    let bot = Discord::new(&token, d.application_id, commands).with_api_url(&d.api_url);
     let guild = if global { None } else { guild.or(d.guild) };
     let n = bot.register_commands(guild).await.context("Discord refused the commands")?;
     match guild {
