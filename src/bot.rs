@@ -61,10 +61,12 @@ pub async fn start(cfg: &Config, commands: &Commands) -> anyhow::Result<Bots> {
     Ok(bots)
 }
 
-/// Runs one announcer for the process: every `governance.lifecycle_interval`
-/// it looks in the store for news, whoever made it, and posts each piece to
-/// every sink. `None` when no bot has anywhere to announce.
-pub fn announce(
+/// Starts the one announcer of the process: it takes its first look now
+/// (remembering what is already there, so a restart announces nothing
+/// twice), then every `governance.lifecycle_interval` looks in the store for
+/// news, whoever made it, and posts each piece to every sink. `None` when no
+/// bot has anywhere to announce.
+pub async fn announce(
     cfg: &Config,
     commands: &Commands,
     telegram: Option<&Telegram>,
@@ -81,6 +83,7 @@ pub fn announce(
     if announcer.is_empty() {
         return None;
     }
+    announcer.look().await;
     let stop = async move {
         let _ = stop.wait_for(|s| *s).await;
     };

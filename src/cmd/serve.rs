@@ -21,9 +21,6 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (config key `web.bind`)", cfg.web_bind))?;
     let addr = listener.local_addr()?;
-    // Printed on stdout so scripts (and tests using port 0) can find the server.
-    println!("listening on http://{addr}");
-    tracing::info!(%addr, "web server started");
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let commands = wiring::bot_commands(cfg, &governance)?;
@@ -43,7 +40,8 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
         bots.telegram.as_ref(),
         discord.as_ref().map(|(bot, _)| bot),
         stop_rx.clone(),
-    );
+    )
+    .await;
 
     let lifecycle = tokio::spawn(lifecycle(governance.clone(), cfg.lifecycle_interval, stop_rx.clone()));
     let epochs = wiring::epochs(cfg, governance.store().clone())?;
@@ -52,6 +50,11 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     if let Some(extra) = bots.router.clone() {
         app = app.merge(extra);
     }
+    // Printed on stdout so scripts (and tests using port 0) can find the
+    // server, once everything is started: a change made after this line is
+    // announced (the announcer has taken its first look).
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, "web server started");
     let mut web_stop = stop_rx;
     let web = iodao_web::serve(listener, app, async move {
         let _ = web_stop.wait_for(|stop| *stop).await;
