@@ -59,7 +59,8 @@ pub async fn register_commands(cfg: &Config, guild: Option<u64>, global: bool) -
         bail!("no Discord token: set IODAO_DISCORD_TOKEN or config key `discord.token_file`");
     };
     let governance = wiring::governance(cfg).await?;
-    let commands = wiring::bot_commands(cfg, &governance)?;
+    let epochs = wiring::epochs(cfg, governance.store().clone(), governance.stake().clone())?;
+    let commands = wiring::bot_commands(cfg, &governance, epochs);
     let bot = Discord::new(&token, d.application_id, commands).with_api_url(&d.api_url);
     let guild = if global { None } else { guild.or(d.guild) };
     let n = bot.register_commands(guild).await.context("Discord refused the commands")?;

@@ -23,7 +23,10 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let commands = wiring::bot_commands(cfg, &governance)?;
+    // One stake source (in `governance`) and one epoch service for every
+    // part of the process.
+    let epochs = wiring::epochs(cfg, governance.store().clone(), governance.stake().clone())?;
+    let commands = wiring::bot_commands(cfg, &governance, epochs.clone());
     let mut routes = axum::Router::new();
     let mut gateway = None;
     let discord = super::discord::bot(cfg, &commands)?;
@@ -44,9 +47,8 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     .await;
 
     let lifecycle = tokio::spawn(lifecycle(governance.clone(), cfg.lifecycle_interval, stop_rx.clone()));
-    let epochs = wiring::epochs(cfg, governance.store().clone())?;
-    let scheduler = tokio::spawn(epochs_on_schedule(epochs, cfg.epochs.clone(), stop_rx.clone()));
-    let mut app = iodao_web::router(wiring::portal(cfg, &governance)?).merge(routes);
+    let scheduler = tokio::spawn(epochs_on_schedule(epochs.clone(), cfg.epochs.clone(), stop_rx.clone()));
+    let mut app = iodao_web::router(wiring::portal(cfg, &governance, epochs)?).merge(routes);
     if let Some(extra) = bots.router.clone() {
         app = app.merge(extra);
     }

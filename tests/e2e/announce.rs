@@ -141,4 +141,6 @@ async fn what_other_processes_change_is_announced_on_discord_and_telegram() {
     assert!(discord_sent.try_recv().is_err(), "each piece of news is announced once");
     let log = std::fs::read_to_string(w.file("stderr.log")).expect("log");
     assert!(!log.contains(DISCORD_TOKEN) && !log.contains(TELEGRAM_TOKEN), "a token was logged:\n{log}");
+    // Governance, epochs, the portal and both bots share one stake source.
+    assert_eq!(log.matches("stake from CSV").count(), 1, "{log}");
 }
