@@ -7,8 +7,8 @@
 //! private — that each adapter renders, escaping every string for its
 //! platform. Buttons carry an [`Action`]. Announcements ([`announce`]) are
 //! found, built and fanned out to every platform here too, so every
-//! platform says the same. [`telegram`] is the
-//! Telegram adapter (teloxide), [`discord`] the Discord adapter (serenity).
+//! platform says the same. [`telegram`] is the Telegram adapter (teloxide),
+//! [`discord`] the Discord adapter (serenity).
 //!
 //! *Invariant:* this crate never writes SQL and never talks to the chain: it
 //! calls core's services.
