@@ -1,61 +1,45 @@
 //! The chat bots in `serve`: built from configuration when their token is
-//! set, with the command layer over the process's services, and an
-//! announcer that tells the configured chats what changed.
+//! set, with the command layer over the process's services, and one
+//! announcer that tells every configured Telegram chat and Discord channel
+//! what changed.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use iodao_bot::telegram::{Running, Telegram};
-use iodao_bot::{Commands, Watcher};
-use iodao_core::{Allocations, Governance, Links};
+use iodao_bot::{Announcer, Commands};
 use tokio::sync::watch;
 
 use crate::config::{Config, TelegramMode};
-use crate::wiring;
 
 /// The path the Telegram webhook is served on, under `web.public_url`.
 pub const TELEGRAM_WEBHOOK_PATH: &str = "/telegram/webhook";
 
-/// What `serve` started for the bots.
+/// What `serve` started for Telegram.
 #[derive(Default)]
 pub struct Bots {
     /// Routes to merge into the web server (the Telegram webhook).
     pub router: Option<axum::Router>,
+    /// The bot, when it is configured (an announcement sink if it has chats).
+    pub telegram: Option<Telegram>,
     polling: Option<Running>,
-    announcer: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Bots {
-    /// Stops the dispatcher (confirming the updates it handled) and the announcer.
+    /// Stops the dispatcher (confirming the updates it handled).
     pub async fn stop(self) {
         if let Some(p) = self.polling {
             p.stop().await;
         }
-        if let Some(a) = self.announcer {
-            let _ = a.await;
-        }
     }
 }
 
-/// The command layer over the services of this process.
-fn commands(cfg: &Config, governance: &Governance) -> anyhow::Result<Commands> {
-    let store = governance.store().clone();
-    let stake = wiring::stake(cfg, &store)?;
-    let links = Links::new(store.clone(), cfg.links.clone());
-    let allocations = Allocations::new(store.clone(), stake.clone());
-    let epochs = wiring::epochs(cfg, store)?;
-    let schedule = cfg.epochs.clone();
-    Ok(Commands::new(governance.clone(), links, allocations, epochs, stake)
-        .with_schedule(Arc::new(move |now| schedule.next_slot(now))))
-}
-
 /// Starts the Telegram bot if its token is configured.
-pub async fn start(cfg: &Config, governance: &Governance, stop: watch::Receiver<bool>) -> anyhow::Result<Bots> {
+pub async fn start(cfg: &Config, commands: &Commands) -> anyhow::Result<Bots> {
     let Some(token) = cfg.telegram.token()? else {
         tracing::info!("no Telegram token (IODAO_TELEGRAM_TOKEN or telegram.token_file): the Telegram bot is off");
         return Ok(Bots::default());
     };
-    let commands = commands(cfg, governance)?;
     let telegram = Telegram::new(&token, commands.clone())
         .with_api_url(&cfg.telegram.api_url)
         .context("config key `telegram.api_url`")?
@@ -73,26 +57,35 @@ pub async fn start(cfg: &Config, governance: &Governance, stop: watch::Receiver<
                 Some(telegram.start_webhook(&url, &secret).await.context("cannot register the Telegram webhook")?);
         }
     }
-    if !cfg.telegram.announce_chats.is_empty() {
-        bots.announcer = Some(tokio::spawn(announce(telegram, commands, cfg.lifecycle_interval, stop)));
-    }
+    bots.telegram = Some(telegram);
     Ok(bots)
 }
 
-/// Looks for news every `every` and posts each piece to the announcement chats.
-async fn announce(telegram: Telegram, commands: Commands, every: std::time::Duration, mut stop: watch::Receiver<bool>) {
-    let mut watcher = Watcher::new();
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-        for event in watcher.poll(&commands).await {
-            if let Some(reply) = commands.announcement(&event).await {
-                telegram.announce(&reply).await;
-            }
-        }
+/// Starts the one announcer of the process: it takes its first look now
+/// (remembering what is already there, so a restart announces nothing
+/// twice), then every `governance.lifecycle_interval` looks in the store for
+/// news, whoever made it, and posts each piece to every sink. `None` when no
+/// bot has anywhere to announce.
+pub async fn announce(
+    cfg: &Config,
+    commands: &Commands,
+    telegram: Option<&Telegram>,
+    discord: Option<&iodao_bot::discord::Discord>,
+    mut stop: watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let mut announcer = Announcer::new(commands.clone());
+    if let Some(t) = telegram.filter(|_| !cfg.telegram.announce_chats.is_empty()) {
+        announcer = announcer.with_sink(Arc::new(t.clone()));
     }
+    if let Some(d) = discord.filter(|_| cfg.discord.as_ref().is_some_and(|d| !d.announce_channels.is_empty())) {
+        announcer = announcer.with_sink(Arc::new(d.clone()));
+    }
+    if announcer.is_empty() {
+        return None;
+    }
+    announcer.look().await;
+    let stop = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    Some(tokio::spawn(announcer.run(cfg.lifecycle_interval, stop)))
 }

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -97,6 +98,10 @@ struct RawDiscord {
     #[serde(deserialize_with = "id_list")]
     announce_channels: Vec<String>,
     token_file: String,
+    api_url: String,
+    vote_cooldown: String,
+    #[serde(deserialize_with = "text")]
+    vote_burst: String,
 }
 
 /// Reads a list of snowflakes: an array of numbers or strings, or one
@@ -308,6 +313,9 @@ impl Default for Raw {
                 guild: String::new(),
                 announce_channels: Vec::new(),
                 token_file: String::new(),
+                api_url: iodao_bot::discord::API_URL.into(),
+                vote_cooldown: "3s".into(),
+                vote_burst: "5".into(),
             },
         }
     }
@@ -340,6 +348,12 @@ pub struct DiscordConfig {
     pub announce_channels: Vec<u64>,
     /// A file holding the bot token.
     pub token_file: Option<PathBuf>,
+    /// The REST API's base, without `/api/v10` (serenity adds it).
+    pub api_url: String,
+    /// Votes per user at once, before the cooldown applies.
+    pub vote_burst: NonZeroU32,
+    /// After the burst, one more vote per user every this long.
+    pub vote_cooldown: Duration,
 }
 
 impl DiscordConfig {
@@ -402,6 +416,25 @@ impl RawDiscord {
             token_file: match self.token_file.trim() {
                 "" => None,
                 f => Some(PathBuf::from(f)),
+            },
+            api_url: match self.api_url.trim().trim_end_matches('/') {
+                // The form Discord documents; serenity adds the version itself.
+                u if u.ends_with("/api/v10") => u.trim_end_matches("/api/v10").to_owned(),
+                u if (u.starts_with("http://") || u.starts_with("https://")) && !u.contains("/api/") => u.to_owned(),
+                u => bail!(
+                    "config key `discord.api_url`: `{u}` is not an http:// or https:// base URL (like https://discord.com)"
+                ),
+            },
+            vote_burst: self.vote_burst.trim().parse::<NonZeroU32>().map_err(|_| {
+                anyhow::anyhow!(
+                    "config key `discord.vote_burst`: `{}` is not a whole number of votes above zero",
+                    self.vote_burst
+                )
+            })?,
+            vote_cooldown: match humantime::parse_duration(self.vote_cooldown.trim()) {
+                Ok(d) if !d.is_zero() => d,
+                Ok(_) => bail!("config key `discord.vote_cooldown`: must be longer than zero"),
+                Err(e) => bail!("config key `discord.vote_cooldown`: {e}"),
             },
         }))
     }
@@ -1101,6 +1134,8 @@ mod discord_tests {
         assert_eq!((d.application_id, d.mode, d.guild), (1234, DiscordMode::Endpoint, Some(77)));
         assert_eq!(d.announce_channels, [880, 881]);
         assert_eq!(d.public_key.as_deref(), Some(key.as_str()));
+        assert_eq!(d.api_url, "https://discord.com");
+        assert_eq!((d.vote_burst.get(), d.vote_cooldown), (5, Duration::from_secs(3)));
         let c = Config::from_toml_str("[discord]\napplication_id = \"1\"\nannounce_channels = \"5, 6\"").unwrap();
         assert_eq!(c.discord.unwrap().announce_channels, [5, 6]);
         for (toml, key) in [
@@ -1109,12 +1144,33 @@ mod discord_tests {
             ("application_id = 1\nmode = \"webhook\"", "discord.mode"),
             ("application_id = \"bot\"", "discord.application_id"),
             ("application_id = 1\nannounce_channels = [\"general\"]", "discord.announce_channels"),
+            ("application_id = 1\napi_url = \"discord.com\"", "discord.api_url"),
+            ("application_id = 1\napi_url = \"https://discord.com/api/v9\"", "discord.api_url"),
+            ("application_id = 1\nvote_cooldown = \"3\"", "discord.vote_cooldown"),
+            ("application_id = 1\nvote_cooldown = \"0s\"", "discord.vote_cooldown"),
+            ("application_id = 1\nvote_burst = 0", "discord.vote_burst"),
+            ("application_id = 1\nvote_burst = \"many\"", "discord.vote_burst"),
         ] {
             let e = Config::from_toml_str(&format!("[discord]\n{toml}")).unwrap_err().to_string();
             assert!(e.starts_with(&format!("config key `{key}`")), "{e}");
         }
         let e = Config::from_toml_str("[discord]\ntoken = \"secret\"").unwrap_err();
         assert!(format!("{e:#}").contains("token"), "the token is never a key: {e:#}");
+    }
+
+    #[test]
+    fn the_rest_base_and_the_vote_cooldown_are_configurable() {
+        let c = Config::from_toml_str(
+            "[discord]\napplication_id = 1\napi_url = \"http://127.0.0.1:3000/\"\nvote_cooldown = \"1m 30s\"\nvote_burst = \"2\"",
+        )
+        .unwrap();
+        let d = c.discord.unwrap();
+        assert_eq!(d.api_url, "http://127.0.0.1:3000");
+        assert_eq!((d.vote_burst.get(), d.vote_cooldown), (2, Duration::from_secs(90)));
+        // Discord documents its base with the version, which serenity adds.
+        let c =
+            Config::from_toml_str("[discord]\napplication_id = 1\napi_url = \"https://discord.com/api/v10\"").unwrap();
+        assert_eq!(c.discord.unwrap().api_url, "https://discord.com");
     }
 }
 

@@ -40,7 +40,9 @@ pub async fn store(cfg: &Config) -> anyhow::Result<Store> {
 
 /// The configured stake source: staking buckets or a token contract over
 /// JSON-RPC (their answers cached in `store` per voter and block), or the
-/// CSV if it exists, or one that explains what to configure.
+/// CSV if it exists, or one that explains what to configure. Built once
+/// per process (in `governance`) and shared through `Governance::stake`:
+/// each build opens its own RPC client and reads the CSV again.
 pub fn stake(cfg: &Config, store: &Store) -> anyhow::Result<Arc<dyn StakeSource>> {
     if let StakeConfig::Buckets { rpc_url, contract, from_block, log_chunk } = &cfg.stake_source {
         let source = BucketStake::connect(rpc_url, *contract, *from_block)?.with_log_chunk(*log_chunk);
@@ -83,11 +85,18 @@ pub async fn allocations(cfg: &Config) -> anyhow::Result<Allocations> {
     Ok(Allocations::new(store, stake))
 }
 
-/// The epoch service over a store (shared with the other services of a
-/// process) and the configured stake and epoch settings, checking device
-/// programs' devices in the configured ioID registry.
-pub fn epochs(cfg: &Config, store: Store) -> anyhow::Result<Epochs> {
+/// The epoch service over the configured store and stake (for a command
+/// that needs nothing else).
+pub async fn open_epochs(cfg: &Config) -> anyhow::Result<Epochs> {
+    let store = store(cfg).await?;
     let stake = stake(cfg, &store)?;
+    epochs(cfg, store, stake)
+}
+
+/// The epoch service over a store and a stake source (shared with the
+/// other services of a process) and the configured epoch settings,
+/// checking device programs' devices in the configured ioID registry.
+pub fn epochs(cfg: &Config, store: Store, stake: Arc<dyn StakeSource>) -> anyhow::Result<Epochs> {
     let epochs = Epochs::new(store, stake, cfg.epochs.settings.clone());
     Ok(match cfg.payouts.ioid_registry {
         Some(registry) => epochs.with_devices(Arc::new(IoIdRegistry::connect(&cfg.payouts.rpc_url, registry)?)),
@@ -95,12 +104,13 @@ pub fn epochs(cfg: &Config, store: Store) -> anyhow::Result<Epochs> {
     })
 }
 
-/// The portal's state: the process's governance service (its store shared)
-/// with links, allocations and epochs over the same store, and the web
-/// settings with the admin token read from its secret source.
-pub fn portal(cfg: &Config, governance: &Governance) -> anyhow::Result<iodao_web::AppState> {
+/// The portal's state: the process's governance and epoch services (their
+/// store and stake shared) with links and allocations over the same store
+/// and stake, and the web settings with the admin token read from its
+/// secret source.
+pub fn portal(cfg: &Config, governance: &Governance, epochs: Epochs) -> anyhow::Result<iodao_web::AppState> {
     let store = governance.store().clone();
-    let stake = stake(cfg, &store)?;
+    let stake = governance.stake().clone();
     let admin_token = cfg.web.admin_token()?.as_deref().and_then(iodao_web::AdminToken::new);
     if admin_token.is_none() {
         tracing::info!("no admin token: the admin API is disabled");
@@ -115,21 +125,23 @@ pub fn portal(cfg: &Config, governance: &Governance) -> anyhow::Result<iodao_web
     Ok(iodao_web::AppState::new(
         governance.clone(),
         Links::new(store.clone(), cfg.links.clone()),
-        Allocations::new(store.clone(), stake.clone()),
-        Epochs::new(store, stake, cfg.epochs.settings.clone()),
+        Allocations::new(store, stake),
+        epochs,
         settings,
     ))
 }
 
-/// The chat bots' command layer over `governance`'s store and the
-/// configured stake, links and epochs, with the epoch schedule for `/epoch`.
-pub fn bot_commands(cfg: &Config, governance: &Governance) -> anyhow::Result<iodao_bot::Commands> {
+/// The chat bots' command layer over the process's governance and epoch
+/// services (their store and stake shared) and the configured links, with
+/// the epoch schedule for `/epoch` and the explorer that announced payments
+/// link to.
+pub fn bot_commands(cfg: &Config, governance: &Governance, epochs: Epochs) -> iodao_bot::Commands {
     let store = governance.store().clone();
-    let stake = stake(cfg, &store)?;
+    let stake = governance.stake().clone();
     let links = Links::new(store.clone(), cfg.links.clone());
-    let allocations = Allocations::new(store.clone(), stake.clone());
-    let epochs = epochs(cfg, store)?;
+    let allocations = Allocations::new(store, stake.clone());
     let schedule = cfg.epochs.clone();
-    Ok(iodao_bot::Commands::new(governance.clone(), links, allocations, epochs, stake)
-        .with_schedule(Arc::new(move |now| schedule.next_slot(now))))
+    iodao_bot::Commands::new(governance.clone(), links, allocations, epochs, stake)
+        .with_schedule(Arc::new(move |now| schedule.next_slot(now)))
+        .with_explorer_tx_url(cfg.web.explorer_tx_url.as_deref())
 }

@@ -1,9 +1,16 @@
 //! Announcements: what the configured chats and channels are told when a
 //! proposal opens or closes and when an epoch is allocated or executed. The
-//! same content on every platform.
+//! same content on every platform: the [`Watcher`] finds the news in the
+//! store, the [`Announcer`] builds each announcement once and posts it to
+//! every [`Sink`] (a platform's chats or channels).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
 use iodao_core::{EpochRow, PayoutRow, Proposal, Recipient, Tally};
 
+use crate::commands::Commands;
 use crate::reply::Reply;
 use crate::views::proposal_reply;
 
@@ -37,9 +44,10 @@ pub fn proposal_closed(p: &Proposal, tally: &Tally) -> Reply {
     r
 }
 
-/// An epoch's split (allocated) or its payment (executed, with its transactions).
-pub fn epoch(e: &EpochRow, payouts: &[PayoutRow], recipients: &[Recipient], txs: &[String]) -> Reply {
-    let verb = if txs.is_empty() { "allocated" } else { "executed" };
+/// An epoch's split (`txs` is `None`: allocated) or its payment (executed,
+/// with its transactions).
+pub fn epoch(e: &EpochRow, payouts: &[PayoutRow], recipients: &[Recipient], txs: Option<&[String]>) -> Reply {
+    let verb = if txs.is_some() { "executed" } else { "allocated" };
     let mut r = Reply::public()
         .title(format!("Epoch {} {verb}", e.number))
         .field("Budget", e.budget.to_string())
@@ -51,7 +59,7 @@ pub fn epoch(e: &EpochRow, payouts: &[PayoutRow], recipients: &[Recipient], txs:
         let name = recipients.iter().find(|r| r.id.get() == p.recipient_id).map_or("?", |r| r.name.as_str());
         r = r.field(name.to_owned(), p.amount.to_string());
     }
-    for (i, tx) in txs.iter().enumerate() {
+    for (i, tx) in txs.unwrap_or_default().iter().enumerate() {
         r = r.field(format!("Transaction {}", i + 1), tx.clone());
     }
     r.text(format!("Bundle digest: {}", e.digest))
@@ -103,15 +111,89 @@ impl Watcher {
             }
         }
         for (n, state) in &now.epochs {
-            match before.epochs.get(n) {
-                None => events.push(Event::EpochAllocated(*n)),
-                Some(old) if old != "executed" && state == "executed" => {
-                    events.push(Event::EpochExecuted(*n, Vec::new()))
-                }
-                Some(_) => {}
+            let old = before.epochs.get(n);
+            if old.is_none() {
+                events.push(Event::EpochAllocated(*n));
+            }
+            // Also when it was allocated and paid between two looks.
+            if state == EXECUTED && old.is_none_or(|o| o != EXECUTED) {
+                events.push(Event::EpochExecuted(*n, Vec::new()));
             }
         }
         events
+    }
+}
+
+/// The state of a paid epoch (by pushed batches or by a claim root).
+const EXECUTED: &str = "executed";
+
+/// Where announcements are posted: one platform's configured chats or
+/// channels. Posting never fails the announcer: a sink logs what it could
+/// not deliver.
+#[async_trait::async_trait]
+pub trait Sink: Send + Sync {
+    /// Posts `reply` everywhere this sink reaches.
+    async fn post(&self, reply: &Reply);
+}
+
+/// Finds news with a [`Watcher`] and posts each announcement to every sink.
+/// One per process, however many platforms announce, so every platform
+/// hears of every change exactly once, whoever made it.
+pub struct Announcer {
+    commands: Commands,
+    sinks: Vec<Arc<dyn Sink>>,
+    watcher: Watcher,
+}
+
+impl Announcer {
+    /// An announcer over the process's command layer, with no sink yet.
+    pub fn new(commands: Commands) -> Self {
+        Self { commands, sinks: Vec::new(), watcher: Watcher::new() }
+    }
+
+    /// Also posts to `sink`.
+    #[must_use]
+    pub fn with_sink(mut self, sink: Arc<dyn Sink>) -> Self {
+        self.sinks.push(sink);
+        self
+    }
+
+    /// Whether there is nowhere to post (then there is no point running).
+    pub fn is_empty(&self) -> bool {
+        self.sinks.is_empty()
+    }
+
+    /// Builds the announcement of `event` once and posts it to every sink.
+    pub async fn announce(&self, event: &Event) {
+        if let Some(reply) = self.commands.announcement(event).await {
+            for sink in &self.sinks {
+                sink.post(&reply).await;
+            }
+        }
+    }
+
+    /// Looks for news once and announces it; returns how many events there
+    /// were. The first look only remembers what is there.
+    pub async fn look(&mut self) -> usize {
+        let events = self.watcher.poll(&self.commands).await;
+        for event in &events {
+            self.announce(event).await;
+        }
+        events.len()
+    }
+
+    /// Looks for news at once, then every `every`, until `stop` completes.
+    pub async fn run(mut self, every: Duration, stop: impl Future<Output = ()>) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut stop = std::pin::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = &mut stop => return,
+            }
+            self.look().await;
+        }
     }
 }
 

@@ -40,6 +40,7 @@ pub struct Commands {
     drafts: Drafts,
     stake: Arc<dyn StakeSource>,
     schedule: Option<Schedule>,
+    explorer_tx_url: Option<Arc<str>>,
 }
 
 impl Commands {
@@ -53,13 +54,21 @@ impl Commands {
         stake: Arc<dyn StakeSource>,
     ) -> Self {
         let drafts = Drafts::new(governance.clone());
-        Self { governance, links, allocations, epochs, drafts, stake, schedule: None }
+        Self { governance, links, allocations, epochs, drafts, stake, schedule: None, explorer_tx_url: None }
     }
 
     /// Tells `/epoch` when the next epoch runs.
     #[must_use]
     pub fn with_schedule(mut self, schedule: Schedule) -> Self {
         self.schedule = Some(schedule);
+        self
+    }
+
+    /// Links announced payment transactions to a block explorer: `base`
+    /// followed by the transaction hash (e.g. `https://iotexscan.io/tx/`).
+    #[must_use]
+    pub fn with_explorer_tx_url(mut self, base: Option<&str>) -> Self {
+        self.explorer_tx_url = base.map(Arc::from);
         self
     }
 
@@ -347,29 +356,45 @@ impl Commands {
                 .await
                 .map(|(p, t)| crate::announce::proposal_closed(&p, &t))
                 .map_err(|e| e.to_string()),
-            Event::EpochAllocated(n) | Event::EpochExecuted(n, _) => {
-                let txs: Vec<String> = match event {
-                    Event::EpochExecuted(_, txs) if txs.is_empty() => match self.governance.store().batches(*n).await {
-                        Ok(batches) => batches.into_iter().filter_map(|b| b.tx_hash).collect(),
-                        Err(e) => {
-                            tracing::warn!(error = %e, epoch = n, "cannot read the payout journal");
-                            Vec::new()
-                        }
-                    },
-                    Event::EpochExecuted(_, txs) => txs.clone(),
-                    _ => Vec::new(),
-                };
-                match (self.epochs.get(*n).await, self.allocations.recipients().await) {
-                    (Ok(Some((row, payouts))), Ok(recipients)) => {
-                        Ok(crate::announce::epoch(&row, &payouts, &recipients, &txs))
-                    }
-                    (Ok(None), _) => Err(format!("epoch {n} does not exist")),
-                    (Err(e), _) => Err(e.to_string()),
-                    (_, Err(e)) => Err(e.to_string()),
-                }
+            Event::EpochAllocated(n) => self.epoch_announcement(*n, None).await,
+            Event::EpochExecuted(n, txs) if txs.is_empty() => {
+                let txs = self.payment_transactions(*n).await;
+                self.epoch_announcement(*n, Some(&txs)).await
             }
+            Event::EpochExecuted(n, txs) => self.epoch_announcement(*n, Some(txs)).await,
         };
         read.map_err(|e| tracing::warn!(error = %e, ?event, "cannot build the announcement")).ok()
+    }
+
+    async fn epoch_announcement(&self, n: u64, txs: Option<&[String]>) -> Result<Reply, String> {
+        match (self.epochs.get(n).await, self.allocations.recipients().await) {
+            (Ok(Some((row, payouts))), Ok(recipients)) => Ok(crate::announce::epoch(&row, &payouts, &recipients, txs)),
+            (Ok(None), _) => Err(format!("epoch {n} does not exist")),
+            (Err(e), _) => Err(e.to_string()),
+            (_, Err(e)) => Err(e.to_string()),
+        }
+    }
+
+    /// The transactions that paid epoch `n`, from its journal: the pushed
+    /// batches', or the claim root's; each linked to the explorer when one
+    /// is configured. A journal that cannot be read gives none (logged).
+    async fn payment_transactions(&self, n: u64) -> Vec<String> {
+        let store = self.governance.store();
+        let hashes = match store.batches(n).await {
+            Ok(batches) if batches.is_empty() => {
+                store.claim_root(n).await.map(|r| r.and_then(|r| r.tx_hash).into_iter().collect())
+            }
+            Ok(batches) => Ok(batches.into_iter().filter_map(|b| b.tx_hash).collect()),
+            Err(e) => Err(e),
+        };
+        let hashes: Vec<String> = hashes.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, epoch = n, "cannot read the payout journal");
+            Vec::new()
+        });
+        match &self.explorer_tx_url {
+            Some(base) => hashes.into_iter().map(|tx| format!("{base}{tx}")).collect(),
+            None => hashes,
+        }
     }
 }
 

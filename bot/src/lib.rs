@@ -6,8 +6,9 @@
 //! answers with a [`Reply`] — title, text, fields, buttons, public or
 //! private — that each adapter renders, escaping every string for its
 //! platform. Buttons carry an [`Action`]. Announcements ([`announce`]) are
-//! built here too, so every platform says the same. [`telegram`] is the
-//! Telegram adapter (teloxide), [`discord`] the Discord adapter (serenity).
+//! found, built and fanned out to every platform here too, so every
+//! platform says the same. [`telegram`] is the Telegram adapter (teloxide),
+//! [`discord`] the Discord adapter (serenity).
 //!
 //! *Invariant:* this crate never writes SQL and never talks to the chain: it
 //! calls core's services.
@@ -23,7 +24,7 @@ pub mod telegram;
 pub mod views;
 
 pub use action::Action;
-pub use announce::{Event, Watcher};
+pub use announce::{Announcer, Event, Sink, Watcher};
 pub use command::{Command, UsageError};
 pub use commands::{Commands, Origin, Schedule};
 pub use reply::{ActionReply, Block, Button, Field, Reply, Tone, Visibility};

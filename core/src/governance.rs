@@ -249,6 +249,12 @@ impl Governance {
         &self.store
     }
 
+    /// The stake source votes are weighed with, for the process's other
+    /// services to share rather than build their own.
+    pub fn stake(&self) -> &Arc<dyn StakeSource> {
+        &self.stake
+    }
+
     /// Creates a proposal. It starts pending, and is activated at once (its
     /// snapshot fixed at the stake source's current block) if its window is
     /// already open.

@@ -88,7 +88,7 @@ const SPLITS: [&str; 8] = [
 /// the schedule's latest slot (once), printing its allocation.
 async fn seed_epoch(cfg: &Config, gov: &Governance) -> anyhow::Result<()> {
     let now = Utc::now();
-    let allocations = Allocations::new(gov.store().clone(), wiring::stake(cfg, gov.store())?);
+    let allocations = Allocations::new(gov.store().clone(), gov.stake().clone());
     if allocations.recipients().await?.is_empty() {
         for (name, category) in RECIPIENTS {
             allocations.add_recipient(name, category, demo_address(name), &Actor::Cli, now).await?;
@@ -99,7 +99,7 @@ async fn seed_epoch(cfg: &Config, gov: &Governance) -> anyhow::Result<()> {
             allocations.set(*voter, split, now).await?;
         }
     }
-    let epochs = wiring::epochs(cfg, gov.store().clone())?;
+    let epochs = wiring::epochs(cfg, gov.store().clone(), gov.stake().clone())?;
     let slot = cfg.epochs.latest_slot(now).unwrap_or(now);
     match epochs.run(slot, now).await? {
         Ran::New(e) => println!(

@@ -2,15 +2,15 @@
 //! `serve` (gateway client or interactions endpoint) when it is configured.
 
 use anyhow::{Context, bail};
+use iodao_bot::Commands;
 use iodao_bot::discord::Discord;
-use iodao_core::Governance;
 
 use crate::config::{Config, DiscordConfig, DiscordMode};
 use crate::wiring;
 
 /// The bot over the configured services, if Discord is configured and a
 /// token is present. The token is read here and handed only to serenity.
-pub async fn bot(cfg: &Config, governance: &Governance) -> anyhow::Result<Option<(Discord, DiscordConfig)>> {
+pub fn bot(cfg: &Config, commands: &Commands) -> anyhow::Result<Option<(Discord, DiscordConfig)>> {
     let Some(d) = cfg.discord.clone() else {
         return Ok(None);
     };
@@ -18,8 +18,10 @@ pub async fn bot(cfg: &Config, governance: &Governance) -> anyhow::Result<Option
         tracing::warn!("discord.application_id is set but no token: set IODAO_DISCORD_TOKEN or discord.token_file");
         return Ok(None);
     };
-    let commands = wiring::bot_commands(cfg, governance)?;
-    let bot = Discord::new(&token, d.application_id, commands).with_announce_channels(d.announce_channels.clone());
+    let bot = Discord::new(&token, d.application_id, commands.clone())
+        .with_api_url(&d.api_url)
+        .with_vote_cooldown(d.vote_burst, d.vote_cooldown)
+        .with_announce_channels(d.announce_channels.clone());
     Ok(Some((bot, d)))
 }
 
@@ -57,8 +59,9 @@ pub async fn register_commands(cfg: &Config, guild: Option<u64>, global: bool) -
         bail!("no Discord token: set IODAO_DISCORD_TOKEN or config key `discord.token_file`");
     };
     let governance = wiring::governance(cfg).await?;
-    let commands = wiring::bot_commands(cfg, &governance)?;
-    let bot = Discord::new(&token, d.application_id, commands);
+    let epochs = wiring::epochs(cfg, governance.store().clone(), governance.stake().clone())?;
+    let commands = wiring::bot_commands(cfg, &governance, epochs);
+    let bot = Discord::new(&token, d.application_id, commands).with_api_url(&d.api_url);
     let guild = if global { None } else { guild.or(d.guild) };
     let n = bot.register_commands(guild).await.context("Discord refused the commands")?;
     match guild {

@@ -16,7 +16,7 @@ use crate::wiring;
 /// The epoch service, with a progress bar while voting power is read when
 /// stderr is a terminal.
 async fn service(cfg: &Config) -> anyhow::Result<(Epochs, Option<ProgressBar>)> {
-    let epochs = wiring::epochs(cfg, wiring::store(cfg).await?)?;
+    let epochs = wiring::open_epochs(cfg).await?;
     if !std::io::stderr().is_terminal() {
         return Ok((epochs, None));
     }
@@ -142,7 +142,7 @@ pub async fn run(cfg: &Config) -> anyhow::Result<()> {
 
 /// Lists epochs.
 pub async fn list(cfg: &Config) -> anyhow::Result<()> {
-    let epochs = wiring::epochs(cfg, wiring::store(cfg).await?)?;
+    let epochs = wiring::open_epochs(cfg).await?;
     println!(
         "{:>5}  {:<17} {:>8} {:>16} {:>16} {:>14}  {:<10}",
         "epoch", "slot", "block", "budget", "spent", "unallocated", "state"
@@ -164,7 +164,7 @@ pub async fn list(cfg: &Config) -> anyhow::Result<()> {
 
 /// Shows one epoch.
 pub async fn show(cfg: &Config, number: u64) -> anyhow::Result<()> {
-    let epochs = wiring::epochs(cfg, wiring::store(cfg).await?)?;
+    let epochs = wiring::open_epochs(cfg).await?;
     let (e, _) = epochs.get(number).await?.with_context(|| format!("there is no epoch {number}"))?;
     let bundle = epochs.bundle(number).await?.with_context(|| format!("epoch {number} has no bundle"))?;
     println!("state {}", e.state);
@@ -174,7 +174,7 @@ pub async fn show(cfg: &Config, number: u64) -> anyhow::Result<()> {
 
 /// Writes an epoch's bundle.
 pub async fn export(cfg: &Config, number: u64, out: Option<&Path>) -> anyhow::Result<()> {
-    let epochs = wiring::epochs(cfg, wiring::store(cfg).await?)?;
+    let epochs = wiring::open_epochs(cfg).await?;
     let bundle = epochs.bundle(number).await?.with_context(|| format!("there is no epoch {number}"))?;
     let json = serde_json::to_string_pretty(&bundle)?;
     match out {

@@ -2,15 +2,14 @@
 //! epoch scheduler and the chat bots that are configured, until a signal:
 //! Discord (its interactions endpoint merged into the web server, or its
 //! gateway client) and Telegram (long polling, or its webhook merged in),
-//! with announcements of proposals opening and closing and of epochs.
-
-use std::sync::Arc;
+//! with one announcer that finds proposals opening and closing and epochs
+//! allocated and paid in the store (whichever process changed it) and tells
+//! every bot's chats and channels.
 
 use anyhow::Context;
 use chrono::Utc;
-use iodao_bot::Event;
-use iodao_core::{Epochs, Governance, ProposalState, Ran};
-use tokio::sync::{mpsc, watch};
+use iodao_core::{Epochs, Governance, Ran};
+use tokio::sync::watch;
 
 use crate::config::{Config, EpochConfig};
 use crate::wiring;
@@ -22,38 +21,42 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (config key `web.bind`)", cfg.web_bind))?;
     let addr = listener.local_addr()?;
-    // Printed on stdout so scripts (and tests using port 0) can find the server.
-    println!("listening on http://{addr}");
-    tracing::info!(%addr, "web server started");
 
+    let (stop_tx, stop_rx) = watch::channel(false);
+    // One stake source (in `governance`) and one epoch service for every
+    // part of the process.
+    let epochs = wiring::epochs(cfg, governance.store().clone(), governance.stake().clone())?;
+    let commands = wiring::bot_commands(cfg, &governance, epochs.clone());
     let mut routes = axum::Router::new();
-    let mut announcers = Vec::new();
-    let mut announce_tasks = Vec::new();
     let mut gateway = None;
-    if let Some((bot, d)) = super::discord::bot(cfg, &governance).await? {
-        match super::discord::start(&bot, &d).await? {
+    let discord = super::discord::bot(cfg, &commands)?;
+    if let Some((bot, d)) = &discord {
+        match super::discord::start(bot, d).await? {
             super::discord::Started::Gateway(running) => gateway = Some(running),
             super::discord::Started::Endpoint(router) => routes = routes.merge(router),
         }
-        if !d.announce_channels.is_empty() {
-            let (tx, rx) = mpsc::channel(64);
-            announcers.push(tx);
-            announce_tasks.push(tokio::spawn(bot.announce_events(rx)));
-        }
     }
-    let announcers = Announcers(Arc::new(announcers));
+    let bots = crate::bot::start(cfg, &commands).await?;
+    let announcer = crate::bot::announce(
+        cfg,
+        &commands,
+        bots.telegram.as_ref(),
+        discord.as_ref().map(|(bot, _)| bot),
+        stop_rx.clone(),
+    )
+    .await;
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let lifecycle =
-        tokio::spawn(lifecycle(governance.clone(), cfg.lifecycle_interval, stop_rx.clone(), announcers.clone()));
-    let epochs = wiring::epochs(cfg, governance.store().clone())?;
-    let scheduler = tokio::spawn(epochs_on_schedule(epochs, cfg.epochs.clone(), stop_rx.clone(), announcers.clone()));
-    drop(announcers);
-    let bots = crate::bot::start(cfg, &governance, stop_rx.clone()).await?;
-    let mut app = iodao_web::router(wiring::portal(cfg, &governance)?).merge(routes);
+    let lifecycle = tokio::spawn(lifecycle(governance.clone(), cfg.lifecycle_interval, stop_rx.clone()));
+    let scheduler = tokio::spawn(epochs_on_schedule(epochs.clone(), cfg.epochs.clone(), stop_rx.clone()));
+    let mut app = iodao_web::router(wiring::portal(cfg, &governance, epochs)?).merge(routes);
     if let Some(extra) = bots.router.clone() {
         app = app.merge(extra);
     }
+    // Printed on stdout so scripts (and tests using port 0) can find the
+    // server, once everything is started: a change made after this line is
+    // announced (the announcer has taken its first look).
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, "web server started");
     let mut web_stop = stop_rx;
     let web = iodao_web::serve(listener, app, async move {
         let _ = web_stop.wait_for(|stop| *stop).await;
@@ -67,8 +70,7 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     served.context("web server failed")?;
     lifecycle.await.context("lifecycle task panicked")?;
     scheduler.await.context("epoch scheduler panicked")?;
-    // Their senders are gone: the announcers post what is queued and end.
-    for task in announce_tasks {
+    if let Some(task) = announcer {
         task.await.context("announcer panicked")?;
     }
     if let Some(running) = gateway {
@@ -79,29 +81,9 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Where announcements go (one queue per chat bot that announces).
-#[derive(Clone)]
-struct Announcers(Arc<Vec<mpsc::Sender<Event>>>);
-
-impl Announcers {
-    /// Queues `event` for every bot; a full queue drops it (logged) rather
-    /// than hold up the lifecycle or the scheduler.
-    fn send(&self, event: &Event) {
-        for tx in self.0.iter() {
-            if let Err(e) = tx.try_send(event.clone()) {
-                tracing::warn!(?event, error = %e, "announcement dropped");
-            }
-        }
-    }
-}
-
-/// Opens and closes proposals as their windows start and end.
-async fn lifecycle(
-    governance: Governance,
-    every: std::time::Duration,
-    mut stop: watch::Receiver<bool>,
-    announcers: Announcers,
-) {
+/// Opens and closes proposals as their windows start and end (the
+/// announcer finds the change in the store).
+async fn lifecycle(governance: Governance, every: std::time::Duration, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -113,11 +95,6 @@ async fn lifecycle(
             Ok(steps) => {
                 for s in steps {
                     tracing::info!(id = %s.id, state = %s.state, "proposal moved");
-                    match s.state {
-                        ProposalState::Active => announcers.send(&Event::ProposalOpened(s.id)),
-                        ProposalState::Closed(_) => announcers.send(&Event::ProposalClosed(s.id)),
-                        _ => {}
-                    }
                 }
             }
             Err(e) => tracing::error!(error = %e, "lifecycle step failed; retrying next tick"),
@@ -130,7 +107,7 @@ async fn lifecycle(
 /// start, and a run that fails (a node down) is retried until it succeeds
 /// or the next slot comes. With no epoch yet, the first is the first slot
 /// after the server started.
-async fn epochs_on_schedule(epochs: Epochs, cfg: EpochConfig, mut stop: watch::Receiver<bool>, announcers: Announcers) {
+async fn epochs_on_schedule(epochs: Epochs, cfg: EpochConfig, mut stop: watch::Receiver<bool>) {
     const RETRY: std::time::Duration = std::time::Duration::from_secs(30);
     let started = Utc::now() - chrono::Duration::seconds(1);
     loop {
@@ -149,7 +126,6 @@ async fn epochs_on_schedule(epochs: Epochs, cfg: EpochConfig, mut stop: watch::R
         if let Some(slot) = due {
             match epochs.run(slot, now).await {
                 Ok(Ran::New(e)) => {
-                    announcers.send(&Event::EpochAllocated(e.number));
                     // On stdout, like "listening on", for scripts and tests; a
                     // closed stdout must not stop the scheduler.
                     use std::io::Write;

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `iodao` binary: each test runs the real binary in
 //! its own temporary directory with its own SQLite file.
 
+mod announce;
 mod claims;
 mod cli;
 mod devices;

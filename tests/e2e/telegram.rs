@@ -20,9 +20,9 @@ const GROUP: i64 = -1002;
 const WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
-struct Api {
-    updates: Arc<Mutex<VecDeque<Value>>>,
-    sent: mpsc::Sender<Value>,
+pub(crate) struct Api {
+    pub(crate) updates: Arc<Mutex<VecDeque<Value>>>,
+    pub(crate) sent: mpsc::Sender<Value>,
 }
 
 /// The Bot API, answered as Telegram would for the methods the bot calls;
@@ -62,7 +62,7 @@ async fn method(State(api): State<Api>, Path((_, name)): Path<(String, String)>,
 }
 
 /// Starts the stand-in on its own runtime thread; returns its URL.
-fn stand_in(api: Api) -> String {
+pub(crate) fn stand_in(api: Api) -> String {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");

@@ -27,10 +27,11 @@ use serenity::model::id::ApplicationId;
 
 use self::cooldown::Cooldown;
 use self::handler::Handler;
-use crate::announce::Event;
 use crate::commands::Commands;
 use crate::reply::Reply;
 
+/// Discord's REST API base; serenity adds `/api/v10/…`.
+pub const API_URL: &str = "https://discord.com";
 /// The path of the interactions endpoint.
 pub const ENDPOINT_PATH: &str = "/discord/interactions";
 /// How old (or how far ahead) a signed request's timestamp may be, so a
@@ -102,11 +103,13 @@ impl Discord {
     }
 
     /// Talks to another REST API base (a test stand-in, or a proxy such as
-    /// twilight-http-proxy) instead of `https://discord.com`, without
-    /// serenity's own rate limiter (the proxy's job then).
+    /// twilight-http-proxy) instead of [`API_URL`], without serenity's own
+    /// rate limiter (the proxy's job then). The gateway's address comes from
+    /// that API too (`GET /api/v10/gateway`).
     #[must_use]
     pub fn with_api_url(mut self, api_url: &str) -> Self {
-        self.api_url = Some(Arc::from(api_url.trim_end_matches('/')));
+        let url = api_url.trim_end_matches('/');
+        self.api_url = (url != API_URL).then(|| Arc::from(url));
         self.http = Arc::new(self.http_builder().build());
         self
     }
@@ -196,14 +199,12 @@ impl Discord {
             }
         }
     }
+}
 
-    /// Announces each event until the channel closes.
-    pub async fn announce_events(self, mut events: tokio::sync::mpsc::Receiver<Event>) {
-        while let Some(event) = events.recv().await {
-            if let Some(reply) = self.commands.announcement(&event).await {
-                self.announce(&reply).await;
-            }
-        }
+#[async_trait::async_trait]
+impl crate::announce::Sink for Discord {
+    async fn post(&self, reply: &Reply) {
+        self.announce(reply).await;
     }
 }
 

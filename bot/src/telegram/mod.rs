@@ -20,7 +20,6 @@ use teloxide::types::{CallbackQuery, ChatId, Message, ParseMode, Update, UpdateK
 use teloxide::update_listeners::Polling;
 use teloxide::{Bot, dptree};
 
-use crate::announce::Event;
 use crate::commands::{Commands, Origin};
 use crate::reply::{Reply, Tone};
 
@@ -157,14 +156,12 @@ impl Telegram {
             }
         }
     }
+}
 
-    /// Announces each event until the channel closes.
-    pub async fn announce_events(self, mut events: tokio::sync::mpsc::Receiver<Event>) {
-        while let Some(event) = events.recv().await {
-            if let Some(reply) = self.commands.announcement(&event).await {
-                self.announce(&reply).await;
-            }
-        }
+#[async_trait::async_trait]
+impl crate::announce::Sink for Telegram {
+    async fn post(&self, reply: &Reply) {
+        self.announce(reply).await;
     }
 }
 

@@ -360,3 +360,45 @@ async fn the_watcher_announces_openings_closings_and_epochs_once() {
     assert_eq!(w.poll(&b.commands).await, [Event::EpochAllocated(1)]);
     assert!(w.poll(&b.commands).await.is_empty());
 }
+
+#[tokio::test]
+async fn the_watcher_sees_what_another_process_changed() {
+    use iodao_bot::{Event, Watcher};
+    let b = TestBot::new().await;
+    b.recipients().await;
+    b.link(1, ALICE, t(0)).await;
+    ok(&b.text(&private(1), "/allocate solar-farms=100", t(1)).await);
+    b.epochs.run(t(100), t(100)).await.unwrap();
+    let mut w = Watcher::new();
+    assert!(w.poll(&b.commands).await.is_empty(), "the first look only remembers");
+
+    let other = b.other_process().await;
+    // Its window has started: it is created active, never pending.
+    let new = new_proposal("Open at once", &["For", "Against"], VotingMethod::SingleChoice, t(150), t(900));
+    let p = other.create_proposal(new, &iodao_core::Actor::Cli, t(200)).await.unwrap();
+    assert_eq!(p.state, iodao_core::ProposalState::Active);
+    pay(other.store(), 1, "0xabc", t(300)).await;
+    assert_eq!(w.poll(&b.commands).await, [Event::ProposalOpened(p.id), Event::EpochExecuted(1, Vec::new())]);
+    assert!(w.poll(&b.commands).await.is_empty(), "announced once");
+
+    let r = b.commands.announcement(&Event::EpochExecuted(1, Vec::new())).await.unwrap();
+    let text = ok(&r);
+    assert!(text.starts_with("Epoch 1 executed") && text.contains("Transaction 1: 0xabc"), "{text}");
+    let linked = b.commands.clone().with_explorer_tx_url(Some("https://iotexscan.io/tx/"));
+    let text = ok(&linked.announcement(&Event::EpochExecuted(1, Vec::new())).await.unwrap());
+    assert!(text.contains("Transaction 1: https://iotexscan.io/tx/0xabc"), "{text}");
+}
+
+#[tokio::test]
+async fn an_epoch_allocated_and_paid_between_two_looks_is_announced_as_both() {
+    use iodao_bot::{Event, Watcher};
+    let b = TestBot::new().await;
+    b.recipients().await;
+    b.link(1, ALICE, t(0)).await;
+    ok(&b.text(&private(1), "/allocate solar-farms=100", t(1)).await);
+    let mut w = Watcher::new();
+    assert!(w.poll(&b.commands).await.is_empty());
+    b.epochs.run(t(100), t(100)).await.unwrap();
+    pay(b.gov.store(), 1, "0xdef", t(101)).await;
+    assert_eq!(w.poll(&b.commands).await, [Event::EpochAllocated(1), Event::EpochExecuted(1, Vec::new())]);
+}

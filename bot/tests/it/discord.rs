@@ -24,26 +24,27 @@ use tokio::sync::mpsc;
 
 use crate::helpers::*;
 
-const TOKEN: &str = "MTAwMA.test.discord-token-not-a-secret";
-const APP: u64 = 4_200;
+pub(crate) const TOKEN: &str = "MTAwMA.test.discord-token-not-a-secret";
+pub(crate) const APP: u64 = 4_200;
 const GUILD: u64 = 77;
 const CHANNEL: u64 = 880;
 const WAIT: Duration = Duration::from_secs(15);
 
 /// A request the stand-in received.
 #[derive(Debug)]
-struct Call {
-    method: Method,
-    path: String,
+pub(crate) struct Call {
+    pub(crate) method: Method,
+    pub(crate) path: String,
     auth: String,
-    body: Value,
+    pub(crate) body: Value,
 }
 
 /// The stand-in REST API.
-struct Rest {
-    url: String,
+pub(crate) struct Rest {
+    pub(crate) url: String,
     calls: mpsc::UnboundedReceiver<Call>,
     refuse_edits: Arc<AtomicUsize>,
+    gateway: Arc<std::sync::Mutex<String>>,
 }
 
 fn message_json(channel: &str) -> Value {
@@ -61,6 +62,8 @@ struct RestState {
     /// Answer this many edits of an original response with Discord's 404
     /// "Unknown Webhook" before accepting one.
     refuse_edits: Arc<AtomicUsize>,
+    /// What `GET /gateway` names as the gateway's address.
+    gateway: Arc<std::sync::Mutex<String>>,
 }
 
 async fn rest(
@@ -76,7 +79,13 @@ async fn rest(
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let refuse = path.ends_with("/messages/@original")
         && state.refuse_edits.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
-    let answer = if path.ends_with("/commands") {
+    if path.ends_with("/callback") {
+        let _ = state.calls.send(Call { method, path, auth, body });
+        return axum::http::StatusCode::NO_CONTENT.into_response();
+    }
+    let answer = if path.ends_with("/gateway") {
+        json!({ "url": *state.gateway.lock().expect("gateway") })
+    } else if path.ends_with("/commands") {
         // Bulk overwrite: echo the commands as Discord stores them.
         let mut cmds = body.as_array().cloned().unwrap_or_default();
         for (i, c) in cmds.iter_mut().enumerate() {
@@ -99,21 +108,28 @@ async fn rest(
 }
 
 impl Rest {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let (tx, calls) = mpsc::unbounded_channel();
         let refuse_edits = Arc::new(AtomicUsize::new(0));
-        let app = Router::new().fallback(rest).with_state(RestState { calls: tx, refuse_edits: refuse_edits.clone() });
+        let gateway = Arc::new(std::sync::Mutex::new("wss://gateway.invalid".to_owned()));
+        let state = RestState { calls: tx, refuse_edits: refuse_edits.clone(), gateway: gateway.clone() };
+        let app = Router::new().fallback(rest).with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await.expect("stand-in") });
-        Self { url, calls, refuse_edits }
+        Self { url, calls, refuse_edits, gateway }
     }
 
-    async fn next(&mut self) -> Call {
+    /// Names `url` as the gateway's address from now on.
+    pub(crate) fn set_gateway(&self, url: &str) {
+        url.clone_into(&mut self.gateway.lock().expect("gateway"));
+    }
+
+    pub(crate) async fn next(&mut self) -> Call {
         tokio::time::timeout(WAIT, self.calls.recv()).await.expect("a REST call in time").expect("stand-in running")
     }
 
-    fn nothing_more(&mut self) {
+    pub(crate) fn nothing_more(&mut self) {
         assert!(self.calls.try_recv().is_err(), "no further REST call");
     }
 }
@@ -171,33 +187,7 @@ impl Endpoint {
 
     fn payload(&mut self, kind: u8, user: u64, data: Value, message: Option<Value>) -> String {
         self.next_id += 1;
-        let mut p = json!({
-            "id": (5000 + self.next_id).to_string(),
-            "application_id": APP.to_string(),
-            "type": kind,
-            "guild_id": GUILD.to_string(),
-            "channel_id": CHANNEL.to_string(),
-            "channel": { "id": CHANNEL.to_string(), "type": 0 },
-            "member": {
-                "user": { "id": user.to_string(), "username": format!("user{user}"), "discriminator": "0", "global_name": null, "avatar": null },
-                "roles": [], "joined_at": "2026-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false,
-                "flags": 0, "pending": false, "permissions": "2147483647"
-            },
-            "token": format!("interaction-token-{}", self.next_id),
-            "version": 1,
-            "app_permissions": "2147483647",
-            "locale": "en-US",
-            "guild_locale": "en-US",
-            "entitlements": [],
-            "authorizing_integration_owners": { "0": GUILD.to_string() },
-            "context": 0,
-            "attachment_size_limit": 10_485_760,
-        });
-        if kind != 1 {
-            p["data"] = data;
-        } else {
-            p = json!({ "id": "1", "application_id": APP.to_string(), "type": 1, "token": "t", "version": 1 });
-        }
+        let mut p = interaction_json(self.next_id, kind, user, data);
         if let Some(m) = message {
             p["message"] = m;
         }
@@ -220,11 +210,43 @@ impl Endpoint {
     }
 }
 
+/// Interaction number `n` of `kind` with `data` from Discord user `user` in
+/// the guild, in Discord's wire format (id 5000 + n, token
+/// `interaction-token-{n}`); a PING when `kind` is 1.
+pub(crate) fn interaction_json(n: u64, kind: u8, user: u64, data: Value) -> Value {
+    if kind == 1 {
+        return json!({ "id": "1", "application_id": APP.to_string(), "type": 1, "token": "t", "version": 1 });
+    }
+    json!({
+        "id": (5000 + n).to_string(),
+        "application_id": APP.to_string(),
+        "type": kind,
+        "data": data,
+        "guild_id": GUILD.to_string(),
+        "channel_id": CHANNEL.to_string(),
+        "channel": { "id": CHANNEL.to_string(), "type": 0 },
+        "member": {
+            "user": { "id": user.to_string(), "username": format!("user{user}"), "discriminator": "0", "global_name": null, "avatar": null },
+            "roles": [], "joined_at": "2026-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false,
+            "flags": 0, "pending": false, "permissions": "2147483647"
+        },
+        "token": format!("interaction-token-{n}"),
+        "version": 1,
+        "app_permissions": "2147483647",
+        "locale": "en-US",
+        "guild_locale": "en-US",
+        "entitlements": [],
+        "authorizing_integration_owners": { "0": GUILD.to_string() },
+        "context": 0,
+        "attachment_size_limit": 10_485_760,
+    })
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn opt(name: &str, kind: u8, value: Value) -> Value {
+pub(crate) fn opt(name: &str, kind: u8, value: Value) -> Value {
     json!({ "name": name, "type": kind, "value": value })
 }
 
@@ -234,7 +256,7 @@ fn embed(answer: &Value) -> &Value {
     &answer["data"]["embeds"][0]
 }
 
-fn text(embed: &Value) -> String {
+pub(crate) fn text(embed: &Value) -> String {
     let mut out = vec![embed["title"].as_str().unwrap_or_default().to_owned()];
     out.push(embed["description"].as_str().unwrap_or_default().to_owned());
     for f in embed["fields"].as_array().into_iter().flatten() {
@@ -248,7 +270,7 @@ fn ephemeral(answer: &Value) -> bool {
 }
 
 /// Links Discord user `user` to the wallet of `seed` (real challenge, real signature).
-async fn link(b: &TestBot, user: u64, seed: u8) {
+pub(crate) async fn link(b: &TestBot, user: u64, seed: u8) {
     let w = wallet(seed);
     let account = iodao_core::ChatAccount::new(iodao_core::Platform::Discord, user);
     let c = b.links.challenge(&account, address(&w), Utc::now()).await.expect("challenge");
@@ -256,7 +278,7 @@ async fn link(b: &TestBot, user: u64, seed: u8) {
 }
 
 /// A proposal open now.
-async fn open(b: &TestBot, title: &str, choices: &[&str], method: VotingMethod) -> Proposal {
+pub(crate) async fn open(b: &TestBot, title: &str, choices: &[&str], method: VotingMethod) -> Proposal {
     let now = Utc::now();
     b.proposal_with(title, choices, method, now - chrono::Duration::minutes(1), now + chrono::Duration::hours(1), now)
         .await
@@ -581,8 +603,7 @@ async fn announcements_post_embeds_to_every_configured_channel() {
     let b = TestBot::new().await;
     let mut rest = Rest::start().await;
     let d = Discord::new(TOKEN, APP, b.commands.clone()).with_api_url(&rest.url).with_announce_channels(vec![111, 222]);
-    let (tx, rx) = mpsc::channel(8);
-    let announcer = tokio::spawn(d.clone().announce_events(rx));
+    let announcer = iodao_bot::Announcer::new(b.commands.clone()).with_sink(Arc::new(d));
 
     let now = Utc::now();
     let p = b
@@ -603,7 +624,7 @@ async fn announcements_post_embeds_to_every_configured_channel() {
         )
         .await
         .unwrap();
-    tx.send(iodao_bot::Event::ProposalOpened(p.id)).await.unwrap();
+    announcer.announce(&iodao_bot::Event::ProposalOpened(p.id)).await;
     for channel in [111, 222] {
         let call = rest.next().await;
         assert_eq!(call.method, Method::POST);
@@ -621,7 +642,7 @@ async fn announcements_post_embeds_to_every_configured_channel() {
         .await
         .unwrap();
     b.gov.advance(now + chrono::Duration::hours(2)).await.unwrap();
-    tx.send(iodao_bot::Event::ProposalClosed(p.id)).await.unwrap();
+    announcer.announce(&iodao_bot::Event::ProposalClosed(p.id)).await;
     for _ in 0..2 {
         let call = rest.next().await;
         let em = &call.body["embeds"][0];
@@ -634,7 +655,7 @@ async fn announcements_post_embeds_to_every_configured_channel() {
     // Epoch slots are whole seconds (cron).
     let slot = chrono::DateTime::from_timestamp(now.timestamp(), 0).unwrap();
     b.epochs.run(slot, slot).await.unwrap();
-    tx.send(iodao_bot::Event::EpochExecuted(1, vec!["https://iotexscan.io/tx/0xab".into()])).await.unwrap();
+    announcer.announce(&iodao_bot::Event::EpochExecuted(1, vec!["https://iotexscan.io/tx/0xab".into()])).await;
     for _ in 0..2 {
         let call = rest.next().await;
         let em = &call.body["embeds"][0];
@@ -643,8 +664,6 @@ async fn announcements_post_embeds_to_every_configured_channel() {
         assert!(t.contains("solar\\-farms: 1000 IOTX") || t.contains("solar-farms: 1000 IOTX"), "{t}");
         assert!(t.contains("Transaction 1") && t.contains("https://iotexscan.io/tx/0xab"), "{t}");
     }
-    drop(tx);
-    announcer.await.unwrap();
     rest.nothing_more();
 }
 

@@ -118,17 +118,17 @@ impl TestBot {
         end: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Proposal {
-        let new = NewProposal {
-            title: Title::parse(title).expect("title"),
-            body: Body::parse("Spend the Q4 budget on <devices> & _more_.").expect("body"),
-            author: address(&wallet(ALICE)),
-            choices: Choices::parse(choices).expect("choices"),
-            method,
-            window: Window::new(start, end).expect("window"),
-            quorum: Amount::from_iotx(100),
-            threshold: Bps::new(5000).expect("bps"),
-        };
-        self.gov.create_proposal(new, &Actor::Cli, now).await.expect("create")
+        self.gov
+            .create_proposal(new_proposal(title, choices, method, start, end), &Actor::Cli, now)
+            .await
+            .expect("create")
+    }
+
+    /// The governance service of another process on the same database file
+    /// (its own store handle), as `iodao proposal create` or `iodao epoch
+    /// execute` run beside `serve` would have.
+    pub async fn other_process(&self) -> Governance {
+        Governance::new(Store::open(&self.url).await.expect("open"), self.stake.clone())
     }
 
     /// A For/Against/Abstain single-choice proposal open from t(0) to t(1000).
@@ -158,4 +158,32 @@ impl TestBot {
     pub async fn text(&self, from: &Origin, text: &str, now: DateTime<Utc>) -> Reply {
         self.commands.on_text(from, text, Some("iodao_bot"), now).await.expect("a reply")
     }
+}
+
+/// Alice's proposal with these choices and method, open over [start, end).
+pub fn new_proposal(
+    title: &str,
+    choices: &[&str],
+    method: VotingMethod,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> NewProposal {
+    NewProposal {
+        title: Title::parse(title).expect("title"),
+        body: Body::parse("Spend the Q4 budget on <devices> & _more_.").expect("body"),
+        author: address(&wallet(ALICE)),
+        choices: Choices::parse(choices).expect("choices"),
+        method,
+        window: Window::new(start, end).expect("window"),
+        quorum: Amount::from_iotx(100),
+        threshold: Bps::new(5000).expect("bps"),
+    }
+}
+
+/// Marks epoch `n` paid by one batch sent in transaction `tx`, through
+/// `store` (the payout journal's own calls, as `iodao epoch execute` makes them).
+pub async fn pay(store: &Store, n: u64, tx: &str, now: DateTime<Utc>) {
+    store.plan_batches(n, "0x00000000000000000000000000000000000000d1", &["[]".to_owned()], now).await.expect("plan");
+    store.batch_sent(n, 0, tx, 7, now).await.expect("sent");
+    store.batch_confirmed(n, 0, None, Some(99), Some(21_000), now).await.expect("confirmed");
 }

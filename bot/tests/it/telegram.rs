@@ -18,8 +18,8 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::helpers::*;
 
-const TOKEN: &str = "123456:TEST-token_not-a-secret";
-const GROUP: i64 = -1001;
+pub(crate) const TOKEN: &str = "123456:TEST-token_not-a-secret";
+pub(crate) const GROUP: i64 = -1001;
 const WAIT: Duration = Duration::from_secs(15);
 /// A user who never opened a private chat with the bot: Telegram refuses
 /// to let the bot message them first.
@@ -39,14 +39,14 @@ struct Api {
 }
 
 /// The stand-in Bot API and the calls it recorded.
-struct StandIn {
-    url: String,
+pub(crate) struct StandIn {
+    pub(crate) url: String,
     api: Api,
     calls: mpsc::UnboundedReceiver<(String, Value)>,
 }
 
 impl StandIn {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let (tx, calls) = mpsc::unbounded_channel();
         let api = Api { queue: Arc::default(), arrived: Arc::new(Notify::new()), calls: tx };
         let app = Router::new().route("/{bot}/{method}", post(method)).with_state(api.clone());
@@ -102,7 +102,7 @@ impl StandIn {
     }
 
     /// The next recorded call; it must be `method`.
-    async fn next(&mut self, method: &str) -> Value {
+    pub(crate) async fn next(&mut self, method: &str) -> Value {
         let (m, body) = tokio::time::timeout(WAIT, self.calls.recv())
             .await
             .unwrap_or_else(|_| panic!("no {method} within {WAIT:?}"))
