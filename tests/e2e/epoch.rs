@@ -1,6 +1,3 @@
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-
 use crate::helpers::Workdir;
 
 const ALICE: &str = "0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
@@ -24,35 +21,7 @@ fn seeded() -> Workdir {
 #[test]
 fn votes_then_an_epoch_on_schedule_then_a_verified_export() {
     let w = seeded();
-    // A schedule of every second: the server runs epoch 1 at its first slot.
-    let mut child = w
-        .cmd(&["serve"])
-        .env("IODAO_WEB__BIND", "127.0.0.1:0")
-        .env("IODAO_EPOCHS__SCHEDULE", "* * * * * *")
-        .env("IODAO_EPOCHS__BUDGET", "1600")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn iodao");
-    // If no epoch ever runs, a watchdog ends the server so the test fails
-    // instead of hanging.
-    let pid = child.id().to_string();
-    let (done, finished) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if finished.recv_timeout(std::time::Duration::from_secs(60)).is_err() {
-            let _ = std::process::Command::new("kill").arg(&pid).status();
-        }
-    });
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let allocated = loop {
-        let line = lines.next().expect("iodao exited before an epoch ran").expect("read stdout");
-        if line.starts_with("epoch 1 allocated") {
-            break line;
-        }
-    };
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = done.send(());
+    let allocated = crate::payouts::epoch_on_schedule(&w);
     assert!(allocated.contains("spent 1600 IOTX"), "{allocated}");
 
     let show = w.ok(&["epoch", "show", "1"]);
@@ -64,10 +33,14 @@ fn votes_then_an_epoch_on_schedule_then_a_verified_export() {
     w.ok(&["epoch", "export", "1", "--out", "epoch-1.json"]);
     let verified = w.ok(&["epoch", "verify", "epoch-1.json"]);
     assert!(verified.contains("epoch 1 verifies: 2 payouts, 1600 IOTX spent"), "{verified}");
+    assert_tampering_is_caught(&w, "epoch-1.json");
+}
 
-    // Move 1 wei from one payout to the other: still 1600 spent, but the
-    // bundle no longer matches its digest, nor (re-digested) the votes.
-    let text = std::fs::read_to_string(w.file("epoch-1.json")).expect("bundle");
+/// Moves 1 wei from one payout of an exported bundle to the other: still as
+/// much spent, but the bundle no longer matches its digest, nor
+/// (re-digested) the votes.
+pub fn assert_tampering_is_caught(w: &Workdir, bundle: &str) {
+    let text = std::fs::read_to_string(w.file(bundle)).expect("bundle");
     let mut bundle: serde_json::Value = serde_json::from_str(&text).expect("json");
     let payouts = bundle["split"]["payouts"].as_array_mut().expect("payouts");
     payouts[0]["amount"] = "599999999999999999999".into();

@@ -9,7 +9,7 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use iodao_chain::contracts::Distributor;
 
-use crate::payouts::{SOLAR, SWAP, executor_key, fund, iotx, run_epoch, two_recipients};
+use crate::payouts::{SOLAR, SWAP, epoch_on_schedule, executor_key, fund, iotx, run_epoch, two_recipients};
 
 use crate::node;
 
@@ -72,6 +72,42 @@ async fn a_run_killed_between_send_and_confirm_resumes_to_exactly_once() {
     // And anyone can still recompute what was paid from the published bundle.
     w.ok(&["epoch", "export", "1", "--out", "epoch-1.json"]);
     assert!(w.ok(&["epoch", "verify", "epoch-1.json"]).contains("epoch 1 verifies: 2 payouts, 1600 IOTX spent"));
+}
+
+/// The whole path in one run: allocation votes, the epoch run by the
+/// scheduler at its slot, its payouts stored, paid on the node, and the
+/// exported bundle verified by recomputation (and refused once tampered).
+#[tokio::test(flavor = "multi_thread")]
+async fn votes_then_a_scheduled_epoch_paid_on_chain_then_verified() {
+    let anvil = node::anvil();
+    let p = node::wallet(&anvil, 0);
+    let d = Distributor::deploy(&p, anvil.addresses()[0], Address::ZERO, false).await.expect("deploy");
+    let w = two_recipients();
+    let allocated = tokio::task::block_in_place(|| epoch_on_schedule(&w));
+    assert!(allocated.contains("spent 1600 IOTX"), "{allocated}");
+    let show = w.ok(&["epoch", "show", "1"]);
+    assert!(show.contains("allocated") && show.contains("600") && show.contains("1000"), "{show}");
+
+    fund(&p, *d.address(), iotx(1600)).await;
+    let out = w
+        .cmd(&["epoch", "execute", "1"])
+        .env("IODAO_CHAIN__RPC_URL", anvil.endpoint())
+        .env("IODAO_CHAIN__DISTRIBUTOR", d.address().to_string())
+        .env("IODAO_EXECUTOR_KEY", executor_key(&anvil))
+        .output()
+        .expect("execute");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let solar: Address = SOLAR.parse().expect("addr");
+    let swap: Address = SWAP.parse().expect("addr");
+    assert_eq!(p.get_balance(solar).await.expect("balance"), iotx(600));
+    assert_eq!(p.get_balance(swap).await.expect("balance"), iotx(1000));
+    assert_eq!(p.get_balance(*d.address()).await.expect("balance"), U256::ZERO);
+    assert!(w.ok(&["epoch", "list"]).contains("executed"));
+
+    w.ok(&["epoch", "export", "1", "--out", "epoch-1.json"]);
+    let verified = w.ok(&["epoch", "verify", "epoch-1.json"]);
+    assert!(verified.contains("epoch 1 verifies: 2 payouts, 1600 IOTX spent"), "{verified}");
+    crate::epoch::assert_tampering_is_caught(&w, "epoch-1.json");
 }
 
 alloy::sol!(

@@ -34,6 +34,41 @@ pub fn run_epoch(w: &Workdir) {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
 }
 
+/// Serves with a schedule of every second and a budget of 1 600 IOTX until
+/// the scheduler has run epoch 1; returns the line it printed. The server
+/// is killed then (a watchdog kills it after a minute, so a scheduler that
+/// never runs fails the test instead of hanging it).
+pub fn epoch_on_schedule(w: &Workdir) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut child = w
+        .cmd(&["serve"])
+        .env("IODAO_WEB__BIND", "127.0.0.1:0")
+        .env("IODAO_EPOCHS__SCHEDULE", "* * * * * *")
+        .env("IODAO_EPOCHS__BUDGET", "1600")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("spawn iodao");
+    let pid = child.id().to_string();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if finished.recv_timeout(std::time::Duration::from_secs(60)).is_err() {
+            let _ = std::process::Command::new("kill").arg(&pid).status();
+        }
+    });
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let allocated = loop {
+        let line = lines.next().expect("iodao exited before an epoch ran").expect("read stdout");
+        if line.starts_with("epoch 1 allocated") {
+            break line;
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = done.send(());
+    allocated
+}
+
 /// Sends `amount` of native IOTX to `to`.
 pub async fn fund(p: &DynProvider, to: Address, amount: U256) {
     let tx = alloy::rpc::types::TransactionRequest::default().to(to).value(amount);
