@@ -130,7 +130,7 @@ pub(crate) fn mul_div_rem(a: U256, b: U256, c: U256) -> (U256, U256) {
         return (U256::from(q), U256::from(ab - q * c));
     }
     if let (Ok(a), Ok(b), Ok(c)) = (u128::try_from(a), u128::try_from(b), u128::try_from(c))
-        && let Some((q, r)) = mul_div_rem_narrow(a, b, c)
+        && let Some((q, r)) = mul_div_rem_narrow(a, b, c, f64_of(a) * f64_of(b) / f64_of(c), f64_of(c))
     {
         return (U256::from(q), U256::from(r));
     }
@@ -147,29 +147,69 @@ pub(crate) fn mul_div_rem(a: U256, b: U256, c: U256) -> (U256, U256) {
 /// each conversion and the division are within 2^-52 relative.
 const BELOW: f64 = 1.0 - 1e-14;
 
+/// A float of a 128-bit word within 2^-52 relative, from its two halves
+/// (cheaper than the correctly rounded conversion, and as good here).
+fn f64_of(x: u128) -> f64 {
+    ((x >> 64) as u64 as f64) * 18_446_744_073_709_551_616.0 + (x as u64 as f64)
+}
+
 /// `a * b / c` and the remainder for the usual sizes (budgets near 2^80 wei
 /// times weights near 2^60, over totals under 2^127), in 128-bit words: the
 /// quotient estimated in floats from below, and the remainder computed
-/// modulo 2^128, which is exact because it is known to be smaller. `None`
-/// outside those sizes.
-fn mul_div_rem_narrow(a: u128, b: u128, c: u128) -> Option<(u128, u128)> {
+/// modulo 2^128, which is exact because it is known to be smaller. `est` is
+/// `a·b/c` in floats (within 2^-49 relative), `cf` is `c`. `None` outside
+/// those sizes.
+fn mul_div_rem_narrow(a: u128, b: u128, c: u128, est: f64, cf: f64) -> Option<(u128, u128)> {
     let bits = |x: u128| 128 - x.leading_zeros();
     // The remainder of the estimate is under 2^-46·a·b + c < 2^128, and the
     // quotient under 2^127.
     if c == 0 || bits(a) + bits(b) > 170 || bits(c) > 126 || bits(a) + bits(b) > bits(c) + 126 {
         return None;
     }
-    let cf = c as f64;
-    let est = (a as f64) * (b as f64) / cf * BELOW;
-    let mut q = est as u128;
+    let mut q = (est * BELOW) as u128;
     let mut r = a.wrapping_mul(b).wrapping_sub(q.wrapping_mul(c));
     // Each round leaves under 2^-46 of the quotient (and at least takes
     // one): two or three rounds.
     while r >= c {
-        let e = (((r as f64) / cf * BELOW) as u128).max(1);
+        let e = ((f64_of(r) / cf * BELOW) as u128).max(1);
         (q, r) = (q + e, r - e * c);
     }
     Some((q, r))
+}
+
+/// `x ↦ ⌊a·x / c⌋` for one `a` and `c` and many `x` (every recipient's
+/// target): the floats of `a / c` and `c` are taken once.
+pub(crate) struct Scale {
+    a: U256,
+    c: U256,
+    /// `a`, `c`, `a / c` and `c` as floats, when both fit in 128 bits.
+    narrow: Option<(u128, u128, f64, f64)>,
+}
+
+impl Scale {
+    /// `c > 0`.
+    pub fn new(a: U256, c: U256) -> Self {
+        let narrow = match (u128::try_from(a), u128::try_from(c)) {
+            (Ok(a), Ok(c)) if c > 0 => Some((a, c, f64_of(a) / f64_of(c), f64_of(c))),
+            _ => None,
+        };
+        Self { a, c, narrow }
+    }
+
+    /// `⌊a·x / c⌋`.
+    pub fn of(&self, x: U256) -> U256 {
+        self.of_rem(x).0
+    }
+
+    /// `⌊a·x / c⌋` and the remainder.
+    pub fn of_rem(&self, x: U256) -> (U256, U256) {
+        if let (Some((a, c, ratio, cf)), Ok(x)) = (self.narrow, u128::try_from(x))
+            && let Some((q, r)) = mul_div_rem_narrow(a, x, c, f64_of(x) * ratio, cf)
+        {
+            return (U256::from(q), U256::from(r));
+        }
+        mul_div_rem(self.a, x, self.c)
+    }
 }
 
 /// `n / d` and `n % d` (d > 0), exactly: the quotient estimated in floats
@@ -410,20 +450,18 @@ impl Normal {
             .chain((0..self.cats.len()).map(Set::Cat))
             .chain(std::iter::once(Set::All));
         for set in sets {
-            // Its name, cap, sums, and the rule to name where it squeezes a band.
-            let (what, cap, (floors, lows), rule) = match set {
-                Set::Group(g) => (
-                    format!("group `{}`", self.groups[g].name),
-                    self.groups[g].cap_wei,
-                    per_group[g],
-                    Binding::GroupCap,
-                ),
-                Set::Cat(c) => {
-                    (format!("category {}", Category::ALL[c]), self.cats[c].max_wei, per_cat[c], Binding::CategoryMax)
-                }
-                Set::All => ("the budget".to_owned(), self.budget, all, Binding::Smoothing),
+            // Its cap, sums, and the rule to name where it squeezes a band.
+            let (cap, (floors, lows), rule) = match set {
+                Set::Group(g) => (self.groups[g].cap_wei, per_group[g], Binding::GroupCap),
+                Set::Cat(c) => (self.cats[c].max_wei, per_cat[c], Binding::CategoryMax),
+                Set::All => (self.budget, all, Binding::Smoothing),
             };
             if floors > cap {
+                let what = match set {
+                    Set::Group(g) => format!("group `{}`", self.groups[g].name),
+                    Set::Cat(c) => format!("category {}", Category::ALL[c]),
+                    Set::All => "the budget".to_owned(),
+                };
                 return Err(ProblemError::FloorsOverCap { what });
             }
             if lows <= cap {
@@ -503,8 +541,12 @@ mod tests {
         ) {
             let (a, b, c) = (a >> (128 - ab), b >> (128 - bb), (c >> (128 - cb)).max(1));
             let wide = (U512::from(a) * U512::from(b)).div_rem(U512::from(c));
-            if let Some((q, r)) = mul_div_rem_narrow(a, b, c) {
+            if let Some((q, r)) = mul_div_rem_narrow(a, b, c, f64_of(a) * f64_of(b) / f64_of(c), f64_of(c)) {
                 prop_assert_eq!((U512::from(q), U512::from(r)), wide);
+            }
+            let scaled = Scale::new(U256::from(a), U256::from(c)).of(U256::from(b));
+            if wide.0 <= U512::from(U256::MAX) {
+                prop_assert_eq!(U512::from(scaled), wide.0);
             }
             let (q, r) = mul_div_rem(U256::from(a), U256::from(b), U256::from(c));
             if wide.0 <= U512::from(U256::MAX) {
