@@ -392,8 +392,9 @@ impl Normal {
                 weight: c.weight,
                 group,
                 w,
-                lo: share(lo_wei),
-                hi: share(hi_wei),
+                // Both are at most the budget already.
+                lo: if budget.is_zero() { 0.0 } else { to_f64(lo_wei) / budget_f },
+                hi: if budget.is_zero() { 0.0 } else { to_f64(hi_wei) / budget_f },
                 lo_wei,
                 hi_wei,
                 lo_rule,

@@ -137,13 +137,60 @@ pub fn first_level_lp(problem: &Problem) -> Result<lp::LevelLp, AllocError> {
     Ok(lp::first_round(&Normal::new(problem)?))
 }
 
+/// From this many recipients on, the payout lines (and their targets) are
+/// built on a second thread while the levels are searched: they need only
+/// the weights, and at a million recipients they are ~80 MB to fill.
+const LINES_ON_A_THREAD: usize = 50_000;
+
 fn run(n: Normal, method: Method) -> Result<Split, AllocError> {
-    let (dropped, x) = match method {
+    let (mut payouts, solved) = if n.leaves.len() >= LINES_ON_A_THREAD {
+        std::thread::scope(|s| {
+            let lines = s.spawn(|| lines(&n));
+            let solved = solve(&n, method);
+            (lines.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), solved)
+        })
+    } else {
+        (lines(&n), solve(&n, method))
+    };
+    let (dropped, x) = solved?;
+    let mut n = n;
+    for (l, _) in n.leaves.iter_mut().zip(&dropped).filter(|(_, d)| **d) {
+        l.drop_out();
+    }
+    // Both read which bounds are tight: found once.
+    let t = tight(&n, &x);
+    let bindings = explain(&n, &x, &t);
+    let amounts = to_wei(&n, &x, &bindings, &t);
+    for ((p, amount), binding) in payouts.iter_mut().zip(amounts).zip(bindings) {
+        (p.amount, p.binding) = (amount, binding);
+    }
+    let spent = payouts.iter().fold(U256::ZERO, |a, p| a + p.amount);
+    Ok(Split { budget: n.budget, spent, unallocated: n.budget.saturating_sub(spent), payouts, method })
+}
+
+/// Each recipient's line with its target; nothing paid yet.
+fn lines(n: &Normal) -> Vec<Payout> {
+    let scale = (!n.total_weight.is_zero()).then(|| Scale::new(n.budget, n.total_weight));
+    n.leaves
+        .iter()
+        .map(|l| Payout {
+            id: l.id,
+            category: Category::ALL[usize::from(l.cat)],
+            target: scale.as_ref().map_or(U256::ZERO, |s| s.of(l.weight)),
+            amount: U256::ZERO,
+            binding: Binding::None,
+        })
+        .collect()
+}
+
+/// The payouts as shares and who the minimum payout dropped.
+fn solve(n: &Normal, method: Method) -> Result<(Vec<bool>, Vec<f64>), LpError> {
+    match method {
         Method::ClosedForm => {
-            let layout = fast::Layout::new(&n);
-            with_minimum_payout(&n, &|d: &[bool]| Ok(layout.solve(d)))?
+            let layout = fast::Layout::new(n);
+            with_minimum_payout(n, &|d: &[bool]| Ok(layout.solve(d)))
         }
-        Method::Lp => with_minimum_payout(&n, &|d: &[bool]| {
+        Method::Lp => with_minimum_payout(n, &|d: &[bool]| {
             let mut m = n.clone();
             for (l, _) in m.leaves.iter_mut().zip(d).filter(|(_, d)| **d) {
                 l.drop_out();
@@ -154,29 +201,8 @@ fn run(n: Normal, method: Method) -> Result<Split, AllocError> {
                 *v = f64::NAN;
             }
             Ok(x)
-        })?,
-    };
-    let mut n = n;
-    for (l, _) in n.leaves.iter_mut().zip(&dropped).filter(|(_, d)| **d) {
-        l.drop_out();
+        }),
     }
-    // Both read which bounds are tight: found once.
-    let t = tight(&n, &x);
-    let bindings = explain(&n, &x, &t);
-    let amounts = to_wei(&n, &x, &bindings, &t);
-    let scale = (!n.total_weight.is_zero()).then(|| Scale::new(n.budget, n.total_weight));
-    let payouts: Vec<Payout> = n
-        .leaves
-        .iter()
-        .zip(amounts)
-        .zip(bindings)
-        .map(|((l, amount), binding)| {
-            let target = scale.as_ref().map_or(U256::ZERO, |s| s.of(l.weight));
-            Payout { id: l.id, category: Category::ALL[usize::from(l.cat)], target, amount, binding }
-        })
-        .collect();
-    let spent = payouts.iter().fold(U256::ZERO, |a, p| a + p.amount);
-    Ok(Split { budget: n.budget, spent, unallocated: n.budget.saturating_sub(spent), payouts, method })
 }
 
 /// Payouts as shares, one per leaf, with the flagged leaves dropped. A
