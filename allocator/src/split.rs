@@ -137,13 +137,15 @@ pub fn first_level_lp(problem: &Problem) -> Result<lp::LevelLp, AllocError> {
     Ok(lp::first_round(&Normal::new(problem)?))
 }
 
-/// From this many recipients on, the payout lines (and their targets) are
-/// built on a second thread while the levels are searched: they need only
-/// the weights, and at a million recipients they are ~80 MB to fill.
-const LINES_ON_A_THREAD: usize = 50_000;
+/// From this many recipients on, work that does not wait for other work
+/// runs on a second thread: the payout lines (and their targets, which
+/// need only the weights: ~80 MB to fill at a million) while the levels are
+/// searched, and the minimum-payout search's next likely trial beside the
+/// current one. Below it a thread costs more than it saves.
+const PARALLEL_FROM: usize = 50_000;
 
 fn run(n: Normal, method: Method) -> Result<Split, AllocError> {
-    let (mut payouts, solved) = if n.leaves.len() >= LINES_ON_A_THREAD {
+    let (mut payouts, solved) = if n.leaves.len() >= PARALLEL_FROM {
         std::thread::scope(|s| {
             let lines = s.spawn(|| lines(&n));
             let solved = solve(&n, method);
@@ -209,7 +211,7 @@ fn solve(n: &Normal, method: Method) -> Result<(Vec<bool>, Vec<f64>), LpError> {
 /// dropped leaf's entry is what it would be paid at the level its node
 /// reached (NaN when the solver cannot say): the minimum-payout search
 /// learns from it how many it dropped needlessly. Callers zero them.
-type Solver<'a> = dyn Fn(&[bool]) -> Result<Vec<f64>, LpError> + 'a;
+type Solver<'a> = dyn Fn(&[bool]) -> Result<Vec<f64>, LpError> + Sync + 'a;
 
 /// One trial of the minimum-payout search: the `k` smallest of the
 /// recipients under the threshold dropped.
@@ -303,6 +305,8 @@ fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec
         let (mut lo, mut hi) = (0usize, None::<(usize, Trial)>);
         let (mut need, mut enough) = (1usize, len);
         let (mut widths, mut last_ok, mut first) = ([usize::MAX; 2], false, true);
+        // A trial run ahead, on a second thread (see `confirm` below).
+        let mut spare: Option<(usize, Trial)> = None;
         loop {
             if let Some((h, t)) = hi.take() {
                 if h - lo <= 1 {
@@ -313,22 +317,38 @@ fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec
             let end = hi.as_ref().map_or(len, |h| h.0 - 1);
             let (a, b) = (need.max(lo + 1), enough.min(end).max(lo + 1));
             let width = hi.as_ref().map_or(len + 1, |h| h.0) - lo;
-            let k = if first {
-                guess
+            // `confirm`: `k` is one fewer than the likely answer, tried to
+            // show that it fails; the next trial is then `k + 1`.
+            let (k, confirm) = if first {
+                (guess, false)
             } else if hi.is_some() && widths[1] != usize::MAX && width > widths[1] / 2 {
                 // Two trials have not halved the bracket: bisect.
-                lo + width / 2
+                (lo + width / 2, false)
             } else if a >= b {
                 // The bounds meet: confirm that one fewer fails, then it.
-                if b - 1 > lo { b - 1 } else { b }
+                if b - 1 > lo { (b - 1, true) } else { (b, false) }
             } else if last_ok && a - 1 > lo {
-                a - 1
+                (a - 1, true)
             } else {
-                b
+                (b, false)
             };
             let k = k.clamp(lo + 1, end);
             (first, widths) = (false, [width, widths[0]]);
-            let t = trial(k, lo)?;
+            // A trial's `from` only bounds `need` from below, by less than
+            // a failed `k` already does: a trial run ahead with an older
+            // `lo` is as good as one run now.
+            let t = match spare.take() {
+                Some((s, t)) if s == k => t,
+                _ if confirm && k < end && n.leaves.len() >= PARALLEL_FROM => {
+                    let (t, next) = std::thread::scope(|s| {
+                        let next = s.spawn(|| trial(k + 1, lo));
+                        (trial(k, lo), next.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                    });
+                    spare = Some((k + 1, next?));
+                    t?
+                }
+                _ => trial(k, lo)?,
+            };
             if !t.fine && hi.is_none() {
                 // Someone outside `below` fell under it: if that holds with
                 // all of them dropped, they join the next round.
