@@ -315,16 +315,11 @@ impl Normal {
                 }
             })
             .collect();
-        // Memberships and the sums `fit_lower_bounds` checks are taken while
-        // each leaf is built: at a million leaves every further pass over
-        // them is a pass over 200 MB.
-        let mut group_cats: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); groups.len()];
-        let zero = (U256::ZERO, U256::ZERO);
-        let mut sums = LowerSums { per_group: vec![zero; groups.len()], per_cat: vec![zero; cats.len()], all: zero };
         let policy_cap = policy.recipient_cap.map(|l| l.wei(budget));
-        let mut leaves = Vec::with_capacity(count);
-        let mut floors = Vec::new();
-        for c in (0..count).map(candidate) {
+        // A candidate's floor (a pure function of it, read twice below).
+        let floor_of = |c: &crate::Candidate| c.floor.map_or(U256::ZERO, |l: Limit| l.wei(budget)).min(budget);
+        // One candidate's leaf, from it alone.
+        let leaf = |c: &crate::Candidate| -> Result<Leaf, ProblemError> {
             let group = match &c.group {
                 None => None,
                 Some(g) => Some(
@@ -334,7 +329,7 @@ impl Normal {
                 ),
             };
             let capped = c.cap.map(|l| l.wei(budget)).or(policy_cap).filter(|&cap| cap < budget);
-            let floor = c.floor.map_or(U256::ZERO, |l: Limit| l.wei(budget)).min(budget);
+            let floor = floor_of(c);
             if !floor.is_zero() && floor < policy.min_payout {
                 return Err(ProblemError::FloorBelowMinimum(c.id));
             }
@@ -364,9 +359,45 @@ impl Normal {
             if lo_wei > hi_wei {
                 (lo_wei, lo_rule) = (hi_wei, hi_rule);
             }
-            let w = if total_weight.is_zero() { 0.0 } else { to_f64(c.weight) / total_f };
-            let (i, cat) = (leaves.len(), cat_index(c.category));
-            let floor_wei = floor.min(lo_wei);
+            Ok(Leaf {
+                id: c.id,
+                cat: cat_index(c.category) as u8,
+                weight: c.weight,
+                group,
+                w: if total_weight.is_zero() { 0.0 } else { to_f64(c.weight) / total_f },
+                // Both are at most the budget already.
+                lo: if budget.is_zero() { 0.0 } else { to_f64(lo_wei) / budget_f },
+                hi: if budget.is_zero() { 0.0 } else { to_f64(hi_wei) / budget_f },
+                lo_wei,
+                hi_wei,
+                lo_rule,
+                hi_rule,
+            })
+        };
+        let leaves_of = |r: std::ops::Range<usize>| r.map(|k| leaf(candidate(k))).collect::<Result<Vec<Leaf>, _>>();
+        // The leaves are independent, and at a million most of the time
+        // here: two halves on two threads (the first error by id is the one
+        // reported either way).
+        let leaves = if count >= crate::split::PARALLEL_FROM {
+            let (first, second) = std::thread::scope(|s| {
+                let second = s.spawn(|| leaves_of(count / 2..count));
+                (leaves_of(0..count / 2), second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            });
+            let mut leaves = first?;
+            leaves.extend(second?);
+            leaves
+        } else {
+            leaves_of(0..count)?
+        };
+
+        // Memberships and the sums `fit_lower_bounds` checks, in one pass.
+        let mut group_cats: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); groups.len()];
+        let zero = (U256::ZERO, U256::ZERO);
+        let mut sums = LowerSums { per_group: vec![zero; groups.len()], per_cat: vec![zero; cats.len()], all: zero };
+        let mut floors = Vec::new();
+        for (i, l) in leaves.iter().enumerate() {
+            let (cat, lo_wei) = (usize::from(l.cat), l.lo_wei);
+            let floor_wei = floor_of(candidate(i)).min(lo_wei);
             if !floor_wei.is_zero() {
                 floors.push((i, floor_wei));
             }
@@ -375,7 +406,7 @@ impl Normal {
                 s.1 += lo_wei;
             };
             cats[cat].members.push(i);
-            match group {
+            match l.group {
                 Some(g) => {
                     let g = g as usize;
                     groups[g].members.push(i);
@@ -386,20 +417,6 @@ impl Normal {
             }
             add(&mut sums.per_cat[cat]);
             add(&mut sums.all);
-            leaves.push(Leaf {
-                id: c.id,
-                cat: cat as u8,
-                weight: c.weight,
-                group,
-                w,
-                // Both are at most the budget already.
-                lo: if budget.is_zero() { 0.0 } else { to_f64(lo_wei) / budget_f },
-                hi: if budget.is_zero() { 0.0 } else { to_f64(hi_wei) / budget_f },
-                lo_wei,
-                hi_wei,
-                lo_rule,
-                hi_rule,
-            });
         }
 
         for (c, cat) in Category::ALL.iter().zip(&cats) {

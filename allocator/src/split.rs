@@ -138,11 +138,13 @@ pub fn first_level_lp(problem: &Problem) -> Result<lp::LevelLp, AllocError> {
 }
 
 /// From this many recipients on, work that does not wait for other work
-/// runs on a second thread: the payout lines (and their targets, which
-/// need only the weights: ~80 MB to fill at a million) while the levels are
-/// searched, and the minimum-payout search's next likely trial beside the
-/// current one. Below it a thread costs more than it saves.
-const PARALLEL_FROM: usize = 50_000;
+/// runs on a second thread: half of the normal form's leaves, the payout
+/// lines (and their targets, which need only the weights: ~80 MB to fill at
+/// a million) while the levels are searched, and the minimum-payout
+/// search's next likely trial beside the current one. Each thread's result
+/// is what one thread would compute, so the split does not depend on it.
+/// Below it a thread costs more than it saves.
+pub(crate) const PARALLEL_FROM: usize = 50_000;
 
 fn run(n: Normal, method: Method) -> Result<Split, AllocError> {
     let (mut payouts, solved) = if n.leaves.len() >= PARALLEL_FROM {
