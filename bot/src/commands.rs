@@ -379,18 +379,13 @@ impl Commands {
     /// batches', or the claim root's; each linked to the explorer when one
     /// is configured. A journal that cannot be read gives none (logged).
     async fn payment_transactions(&self, n: u64) -> Vec<String> {
-        let store = self.governance.store();
-        let hashes = match store.batches(n).await {
-            Ok(batches) if batches.is_empty() => {
-                store.claim_root(n).await.map(|r| r.and_then(|r| r.tx_hash).into_iter().collect())
+        let hashes = match self.epochs.payment(n).await {
+            Ok(journal) => journal.transactions(),
+            Err(e) => {
+                tracing::warn!(error = %e, epoch = n, "cannot read the payout journal");
+                Vec::new()
             }
-            Ok(batches) => Ok(batches.into_iter().filter_map(|b| b.tx_hash).collect()),
-            Err(e) => Err(e),
         };
-        let hashes: Vec<String> = hashes.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, epoch = n, "cannot read the payout journal");
-            Vec::new()
-        });
         match &self.explorer_tx_url {
             Some(base) => hashes.into_iter().map(|tx| format!("{base}{tx}")).collect(),
             None => hashes,

@@ -26,8 +26,9 @@ use crate::devices::{
     BundleDevice, BundleDevices, DeviceError, DeviceRegistry, DeviceStatus, shares, unregistered_reason,
 };
 use crate::domain::{Address, Allocation, Amount, Bps, Category, RecipientId};
+use crate::execution::decode_pairs;
 use crate::stake::{StakeError, StakeSource};
-use crate::store::{EpochRow, NewEpoch, PayoutRow, Store, StoreError};
+use crate::store::{BatchRow, ClaimRootRow, EpochRow, NewEpoch, PayoutRow, Store, StoreError};
 
 /// A recipient's own bounds, from the DAO's configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -289,7 +290,7 @@ pub fn verify(bundle: &Bundle) -> Result<(), VerifyError> {
     verify_devices(bundle)
 }
 
-/// Why an epoch could not be planned or run. Nothing was stored.
+/// Why an epoch could not be planned, run or read. Nothing was stored.
 #[derive(Debug, thiserror::Error)]
 pub enum EpochError {
     /// Votes or power could not be read.
@@ -307,6 +308,9 @@ pub enum EpochError {
     /// A stored bundle does not parse.
     #[error("epoch {0}'s stored bundle is corrupt: {1}")]
     CorruptBundle(u64, String),
+    /// A journaled claim root's leaves do not parse.
+    #[error("epoch {0}'s journaled claims are corrupt: {1}")]
+    CorruptJournal(u64, String),
     /// A device program lists devices but no registry is configured.
     #[error(
         "recipient `{0}` lists devices, but no ioID registry is configured to check them (config key `chain.ioid_registry`)"
@@ -315,6 +319,28 @@ pub enum EpochError {
     /// The device registry could not be read.
     #[error("the ioID registry could not be read: {0}")]
     Devices(#[from] DeviceError),
+}
+
+/// How an epoch has been paid so far, as its journal holds it: pushed
+/// batches or one claim root, never both (each executor refuses an epoch
+/// journaled the other way); neither before it is executed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentJournal {
+    /// The pushed batches, in order.
+    pub batches: Vec<BatchRow>,
+    /// The claim root.
+    pub claim: Option<ClaimRootRow>,
+}
+
+impl PaymentJournal {
+    /// The transactions sent so far: the batches', or else the root's.
+    pub fn transactions(&self) -> Vec<String> {
+        if self.batches.is_empty() {
+            self.claim.iter().filter_map(|c| c.tx_hash.clone()).collect()
+        } else {
+            self.batches.iter().filter_map(|b| b.tx_hash.clone()).collect()
+        }
+    }
 }
 
 /// What `run` did.
@@ -543,6 +569,20 @@ impl Epochs {
     pub async fn get(&self, number: u64) -> Result<Option<(EpochRow, Vec<PayoutRow>)>, EpochError> {
         let Some(e) = self.store.epoch(number).await? else { return Ok(None) };
         Ok(Some((e, self.store.epoch_payouts(number).await?)))
+    }
+
+    /// How epoch `number` has been paid so far.
+    pub async fn payment(&self, number: u64) -> Result<PaymentJournal, EpochError> {
+        Ok(PaymentJournal { batches: self.store.batches(number).await?, claim: self.store.claim_root(number).await? })
+    }
+
+    /// Epoch `number`'s journaled claim root with its leaves (leaf i is
+    /// `(i, address, wei)`), if it is paid by claims: the leaves the root
+    /// was built from, so proofs served from them match it.
+    pub async fn claims(&self, number: u64) -> Result<Option<(ClaimRootRow, Vec<(Address, U256)>)>, EpochError> {
+        let Some(root) = self.store.claim_root(number).await? else { return Ok(None) };
+        let leaves = decode_pairs(&root.leaves).map_err(|e| EpochError::CorruptJournal(number, e))?;
+        Ok(Some((root, leaves)))
     }
 
     /// One epoch's bundle.

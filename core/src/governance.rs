@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::{
     Actor, Address, Amount, AuditEntry, Body, Bps, ChatAccount, Choices, ChoicesError, NewProposal, Outcome, Platform,
     Proposal, ProposalId, ProposalIdError, ProposalState, Selection, SelectionError, Tally, TextError, Title,
-    TransitionError, Vote, VoteSource, VotingMethod, Window, WindowPosition,
+    TransitionError, Turnout, Vote, VoteSource, VotingMethod, Window, WindowPosition,
 };
 use crate::signed::{self, SignedError};
 use crate::stake::{StakeError, StakeSource};
@@ -359,6 +359,15 @@ impl Governance {
     /// Proposals, newest first.
     pub async fn proposals(&self, query: ProposalQuery) -> Result<Vec<Proposal>, GovernanceError> {
         Ok(self.store.proposals(query).await?)
+    }
+
+    /// Proposals, newest first, each with its turnout (voters and power so
+    /// far), read in one query for the page rather than a tally each.
+    pub async fn proposals_with_turnout(
+        &self,
+        query: ProposalQuery,
+    ) -> Result<Vec<(Proposal, Turnout)>, GovernanceError> {
+        Ok(self.store.proposals_with_turnout(query).await?)
     }
 
     /// Cancels a pending or active proposal.

@@ -12,8 +12,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
 use iodao_core::merkle::{ClaimsExport, PayoutTree};
-use iodao_core::store::BatchRow;
-use iodao_core::{Amount, Bundle, Category, EpochRow, PayoutRow};
+use iodao_core::{Amount, Bundle, Category, EpochError, EpochRow, PayoutRow};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -169,14 +168,11 @@ pub async fn page(State(s): State<AppState>, Path(raw): Path<String>) -> Result<
         })
         .collect();
     let explorer = s.settings().explorer_tx_url.clone();
-    let batches: Vec<BatchView> = s
-        .governance()
-        .store()
-        .batches(n)
-        .await
-        .map_err(|e| Failure::from(iodao_core::GovernanceError::Store(e)))?
+    let journal = s.epochs().payment(n).await?;
+    let batches: Vec<BatchView> = journal
+        .batches
         .into_iter()
-        .map(|b: BatchRow| BatchView {
+        .map(|b| BatchView {
             batch: b.batch,
             state: b.state,
             href: b.tx_hash.as_ref().and_then(|tx| explorer.as_ref().map(|base| format!("{base}{tx}"))),
@@ -185,19 +181,13 @@ pub async fn page(State(s): State<AppState>, Path(raw): Path<String>) -> Result<
             gas: b.gas_used.map(|v| v.to_string()).unwrap_or_default(),
         })
         .collect();
-    let claim = s
-        .governance()
-        .store()
-        .claim_root(n)
-        .await
-        .map_err(|e| Failure::from(iodao_core::GovernanceError::Store(e)))?
-        .map(|c| ClaimView {
-            href: c.tx_hash.as_ref().and_then(|tx| explorer.as_ref().map(|base| format!("{base}{tx}"))),
-            tx: c.tx_hash,
-            root: c.root,
-            state: c.state,
-            total: Amount::parse_wei(&c.total).map(view::iotx).unwrap_or(c.total),
-        });
+    let claim = journal.claim.map(|c| ClaimView {
+        href: c.tx_hash.as_ref().and_then(|tx| explorer.as_ref().map(|base| format!("{base}{tx}"))),
+        tx: c.tx_hash,
+        root: c.root,
+        state: c.state,
+        total: Amount::parse_wei(&c.total).map(view::iotx).unwrap_or(c.total),
+    });
     let page = DetailPage {
         claim,
         digest: row.digest.clone(),
@@ -213,21 +203,24 @@ pub async fn page(State(s): State<AppState>, Path(raw): Path<String>) -> Result<
 /// The claims of an epoch paid in claim mode, rebuilt from its journaled
 /// leaves: the same root and proofs `iodao epoch execute --claim` wrote.
 async fn claims(s: &AppState, n: u64) -> Result<ClaimsExport, Failure> {
-    let store_failed = |e| Failure::from(iodao_core::GovernanceError::Store(e));
-    let Some(row) = s.governance().store().claim_root(n).await.map_err(store_failed)? else {
-        epoch(s, n).await?;
-        return Err(Failure::not_found(format!("epoch {n} is not paid by Merkle claims")));
+    let (row, leaves) = match s.epochs().claims(n).await {
+        Ok(Some(claims)) => claims,
+        Ok(None) => {
+            epoch(s, n).await?;
+            return Err(Failure::not_found(format!("epoch {n} is not paid by Merkle claims")));
+        }
+        Err(e @ EpochError::CorruptJournal(..)) => {
+            tracing::error!(error = %e, epoch = n, "journaled claim leaves unreadable");
+            return Err(Failure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the epoch's claims could not be read",
+            ));
+        }
+        Err(e) => return Err(e.into()),
     };
     let leaves: Vec<(alloy_primitives::Address, alloy_primitives::U256)> =
-        iodao_core::claims::leaves(s.governance().store(), n)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, epoch = n, "journaled claim leaves unreadable");
-                Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the epoch's claims could not be read")
-            })?
-            .into_iter()
-            .map(|(a, v)| (a.as_evm(), v))
-            .collect();
+        leaves.into_iter().map(|(a, v)| (a.as_evm(), v)).collect();
     let tree = PayoutTree::build(&leaves).map_err(|e| {
         tracing::error!(error = %e, epoch = n, "claim tree failed");
         Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the epoch's claim tree could not be built")

@@ -104,28 +104,26 @@ pub async fn list_page(State(s): State<AppState>, Query(q): Query<ListParams>) -
     }
     let list = s
         .governance()
-        .proposals(ProposalQuery { state: filter, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE })
+        .proposals_with_turnout(ProposalQuery { state: filter, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE })
         .await?;
-    let mut rows = Vec::with_capacity(list.len());
-    for p in list {
-        let tally = s.governance().live_tally(&p).await?;
-        let turnout = if p.quorum.is_zero() {
-            "no quorum".to_owned()
-        } else {
-            view::percent(view::basis_points(tally.participation().wei(), p.quorum.wei()))
-        };
-        rows.push(Row {
+    let rows = list
+        .into_iter()
+        .map(|(p, t)| Row {
             id: p.id.get(),
             title: p.title.to_string(),
             state: p.state.as_str(),
             method: p.method.as_str(),
             starts: view::time(p.window.start()),
             ends: view::time(p.window.end()),
-            voters: tally.voters(),
-            participation: view::iotx(tally.participation()),
-            turnout,
-        });
-    }
+            voters: t.voters,
+            participation: view::iotx(t.participation),
+            turnout: if p.quorum.is_zero() {
+                "no quorum".to_owned()
+            } else {
+                view::percent(view::basis_points(t.participation.wei(), p.quorum.wei()))
+            },
+        })
+        .collect();
     let state_name = filter.map(ProposalState::as_str);
     let href = |state: Option<&str>, page: u32| {
         let mut h = String::from("/proposals?");

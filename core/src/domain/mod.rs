@@ -22,6 +22,6 @@ pub use proposal::{
     ProposalState, TransitionError, Window, WindowError, WindowPosition,
 };
 pub use recipient::{Allocation, AllocationError, Recipient, RecipientId};
-pub use tally::{ChoiceRow, Tally, TallyError, TallyReport};
+pub use tally::{ChoiceRow, Tally, TallyError, TallyReport, Turnout};
 pub use text::{Body, ChoiceLabel, TextError, Title};
 pub use vote::{Vote, VoteSource};

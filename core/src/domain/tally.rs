@@ -177,6 +177,17 @@ impl Tally {
     }
 }
 
+/// Who took part in a proposal and with how much power: the part of its
+/// live tally a list of proposals shows, so a page of them is read without
+/// each one's per-choice counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Turnout {
+    /// Voters with a current vote.
+    pub voters: u64,
+    /// All power that took part (each voter once, abstain included), in wei.
+    pub participation: Amount,
+}
+
 /// A tally as front-ends show it: one row per choice with its share, the
 /// quorum's progress and the outcome the votes so far would give.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

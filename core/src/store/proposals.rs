@@ -7,7 +7,7 @@ use sqlx::{Sqlite, Transaction};
 use super::{Store, StoreError, audit, corrupt, from_millis, to_millis};
 use crate::domain::{
     Actor, Address, Amount, AuditAction, Body, Bps, Choices, NewProposal, Proposal, ProposalId, ProposalState, Tally,
-    Title, TransitionError, VotingMethod, Window, proposal_subject,
+    Title, TransitionError, Turnout, VotingMethod, Window, proposal_subject,
 };
 
 /// The columns of [`Row`], as a literal so queries stay `&'static str`.
@@ -33,6 +33,26 @@ struct Row {
     threshold_bps: i64,
     state: String,
     created_at: i64,
+}
+
+/// A proposal with the live tally's totals kept on its own row.
+#[derive(sqlx::FromRow)]
+struct TurnoutRow {
+    #[sqlx(flatten)]
+    proposal: Row,
+    voter_count: i64,
+    participation: String,
+}
+
+impl TryFrom<TurnoutRow> for (Proposal, Turnout) {
+    type Error = StoreError;
+    fn try_from(r: TurnoutRow) -> Result<Self, StoreError> {
+        let turnout = Turnout {
+            voters: u64::try_from(r.voter_count).map_err(|e| corrupt("proposals.voter_count", e))?,
+            participation: Amount::parse_wei(&r.participation).map_err(|e| corrupt("proposals.participation", e))?,
+        };
+        Ok((Proposal::try_from(r.proposal)?, turnout))
+    }
 }
 
 impl TryFrom<Row> for Proposal {
@@ -206,6 +226,25 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(Proposal::try_from).collect()
+    }
+
+    /// Proposals, newest first, each with its turnout. One statement for
+    /// the whole page: the vote writer keeps each proposal's voter count and
+    /// participation on its row (see [`Store::live_tally`]), so a list never
+    /// reads the tallies.
+    pub async fn proposals_with_turnout(&self, q: ProposalQuery) -> Result<Vec<(Proposal, Turnout)>, StoreError> {
+        let rows: Vec<TurnoutRow> = sqlx::query_as(concat!(
+            "SELECT ",
+            columns!(),
+            ", voter_count, participation FROM proposals WHERE (?1 IS NULL OR state = ?1) \
+             ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+        ))
+        .bind(q.state.map(ProposalState::as_str))
+        .bind(i64::from(q.limit))
+        .bind(i64::from(q.offset))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(<(Proposal, Turnout)>::try_from).collect()
     }
 
     /// How many proposals there are in `state` (or in all states).

@@ -526,6 +526,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_page_of_proposals_carries_each_ones_live_voters_and_participation() {
+        let (store, _dir) = temp_store().await;
+        let (a, b, c) = (active_proposal(&store).await, active_proposal(&store).await, active_proposal(&store).await);
+        store.record_votes(&a, &[vote(&a, 1, "1", U256::from(5)), vote(&a, 2, "2", U256::from(7))]).await.unwrap();
+        // A replaced vote counts once, with its new power.
+        store.record_vote(&b, &vote(&b, 1, "1", U256::from(3))).await.unwrap();
+        store.record_vote(&b, &vote(&b, 1, "3", U256::from(4))).await.unwrap();
+        let page = store.proposals_with_turnout(super::super::ProposalQuery::default()).await.unwrap();
+        let ids: Vec<_> = page.iter().map(|(p, _)| p.id).collect();
+        assert_eq!(ids, [c.id, b.id, a.id], "newest first");
+        let expected = [(c.id, 0, 0u64), (b.id, 1, 4), (a.id, 2, 12)];
+        for ((p, t), (id, voters, power)) in page.iter().zip(expected) {
+            assert_eq!((p.id, t.voters, t.participation.wei()), (id, voters, U256::from(power)));
+            let live = store.live_tally(p).await.unwrap();
+            assert_eq!((t.voters, t.participation), (live.voters(), live.participation()), "proposal {id}");
+        }
+        let one = super::super::ProposalQuery { limit: 1, offset: 1, ..Default::default() };
+        let page = store.proposals_with_turnout(one).await.unwrap();
+        assert_eq!(page.iter().map(|(p, t)| (p.id, t.voters)).collect::<Vec<_>>(), [(b.id, 1)]);
+    }
+
+    #[tokio::test]
     async fn the_schema_refuses_a_power_that_is_not_plain_digits() {
         let (store, _dir) = temp_store().await;
         let p = active_proposal(&store).await;

@@ -12,14 +12,16 @@ use iodao_core::{Actor, Allocations, Amount, Category, EpochSettings, Epochs};
 
 use crate::helpers::*;
 
-async fn one_epoch(g: &TestGov) {
+async fn one_epoch(g: &TestGov) -> Epochs {
     let a = Allocations::new(g.gov.store().clone(), g.stake.clone());
     a.add_recipient("swap-dapp", Category::Dapp, bob(), &Actor::Cli, t(0)).await.expect("add");
     a.add_recipient("idle", Category::Dapp, carol(), &Actor::Cli, t(0)).await.expect("add");
     a.set(alice(), "swap-dapp=100", t(1)).await.expect("allocate");
     let settings =
         EpochSettings { budget: Amount::from_iotx(500), policy: Policy::default(), recipients: BTreeMap::new() };
-    Epochs::new(g.gov.store().clone(), g.stake.clone(), settings).run(t(1000), t(1001)).await.expect("epoch");
+    let epochs = Epochs::new(g.gov.store().clone(), g.stake.clone(), settings);
+    epochs.run(t(1000), t(1001)).await.expect("epoch");
+    epochs
 }
 
 #[tokio::test]
@@ -80,4 +82,39 @@ impl iodao_core::execution::PayoutChain for NoChain {
     async fn wait_landed(&self, _: &str) -> Result<iodao_core::execution::Landed, iodao_core::execution::ChainFailure> {
         unreachable!("no chain call before the mode check")
     }
+}
+
+#[tokio::test]
+async fn the_payment_journal_reads_back_a_claim_root_with_its_leaves_and_transaction() {
+    let g = TestGov::new().await;
+    let epochs = one_epoch(&g).await;
+    let store = g.gov.store();
+    let unpaid = epochs.payment(1).await.unwrap();
+    assert!(unpaid.batches.is_empty() && unpaid.claim.is_none() && unpaid.transactions().is_empty());
+    assert!(epochs.claims(1).await.unwrap().is_none());
+
+    let pairs = r#"[["0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0","7"]]"#;
+    store.plan_claims(1, "0xD15", "0xr00t", "7", pairs, t(2)).await.unwrap();
+    store.claims_sent(1, "0x5e7", 3, t(3)).await.unwrap();
+    let journal = epochs.payment(1).await.unwrap();
+    assert!(journal.batches.is_empty());
+    assert_eq!(journal.claim.as_ref().map(|c| c.state.as_str()), Some("sent"));
+    assert_eq!(journal.transactions(), ["0x5e7"]);
+    let (root, leaves) = epochs.claims(1).await.unwrap().expect("journaled");
+    assert_eq!(root.root, "0xr00t");
+    assert_eq!(leaves, [(iodao_core::Address::from([0xb0; 20]), alloy_primitives::U256::from(7u8))]);
+}
+
+#[tokio::test]
+async fn the_payment_journal_reads_back_pushed_batches_and_their_transactions() {
+    let g = TestGov::new().await;
+    let epochs = one_epoch(&g).await;
+    let store = g.gov.store();
+    store.plan_batches(1, "0xD15", &["[]".to_owned(), "[]".to_owned()], t(2)).await.unwrap();
+    store.batch_sent(1, 1, "0xb1", 4, t(3)).await.unwrap();
+    let journal = epochs.payment(1).await.unwrap();
+    assert_eq!(journal.batches.iter().map(|b| b.state.as_str()).collect::<Vec<_>>(), ["planned", "sent"]);
+    assert!(journal.claim.is_none());
+    assert_eq!(journal.transactions(), ["0xb1"], "only a sent batch has a transaction");
+    assert!(epochs.claims(1).await.unwrap().is_none());
 }

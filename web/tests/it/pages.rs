@@ -1,7 +1,7 @@
 //! Every page, its 400 and 404 paths, escaping and the security headers.
 
-use chrono::Duration;
-use iodao_core::{Choices, VotingMethod};
+use chrono::{Duration, Utc};
+use iodao_core::{Actor, Amount, Choices, VotingMethod};
 
 use crate::helpers::Portal;
 
@@ -40,6 +40,35 @@ async fn the_proposal_list_filters_and_paginates() {
     assert!(bad.contains("is not a state"), "{bad}");
     assert_eq!(p.get("/proposals?page=0").await.0, 400);
     assert_eq!(p.get("/proposals?page=two").await.0, 400);
+}
+
+#[tokio::test]
+async fn the_proposal_list_shows_each_proposals_voters_and_turnout() {
+    let p = Portal::start().await;
+    let two = p.proposal("Two voters", "body").await;
+    let one = p.proposal("One voter", "body").await;
+    p.proposal("Nobody yet", "body").await;
+    let mut free = p.new_proposal("No quorum at all");
+    free.quorum = Amount::ZERO;
+    let free = p.gov.create_proposal(free, &Actor::Cli, Utc::now()).await.expect("create");
+    let votes = [(&two, 0, "For"), (&two, 2, "Against"), (&one, 1, "Abstain"), (&free, 2, "For")];
+    for (prop, staker, choice) in votes {
+        let (status, _) = p.post("/api/v1/votes", &p.stakers[staker].signed_vote(prop.id.get(), choice), false).await;
+        assert_eq!(status, 200);
+    }
+
+    let (status, html) = p.get("/proposals").await;
+    assert_eq!(status, 200);
+    // Each proposal's row, found from its title.
+    let row = |title: &str| {
+        let row = &html[html.find(&format!(">{title}</a>")).expect(title)..];
+        row[..row.find("</tr>").expect("row end")].to_owned()
+    };
+    // Quorum 1500 IOTX; powers 1000, 600 and 400.
+    assert!(row("Two voters").contains("2 voters · 1400 IOTX (93.33% of quorum)"), "{html}");
+    assert!(row("One voter").contains("1 voters · 600 IOTX (40% of quorum)"));
+    assert!(row("Nobody yet").contains("0 voters · 0 IOTX (0% of quorum)"));
+    assert!(row("No quorum at all").contains("1 voters · 400 IOTX (no quorum of quorum)"));
 }
 
 #[tokio::test]
