@@ -391,6 +391,12 @@ impl Normal {
         };
 
         // Memberships and the sums `fit_lower_bounds` checks, in one pass.
+        // Room for everyone in each list up front: growing them copies, and
+        // pages reserved but never written cost nothing.
+        for cat in &mut cats {
+            cat.members.reserve(count);
+            cat.loose.reserve(count);
+        }
         let mut group_cats: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); groups.len()];
         let zero = (U256::ZERO, U256::ZERO);
         let mut sums = LowerSums { per_group: vec![zero; groups.len()], per_cat: vec![zero; cats.len()], all: zero };

@@ -164,9 +164,9 @@ fn run(n: Normal, method: Method) -> Result<Split, AllocError> {
     // Both read which bounds are tight: found once.
     let t = tight(&n, &x);
     let bindings = explain(&n, &x, &t);
-    let amounts = to_wei(&n, &x, &bindings, &t);
-    for ((p, amount), binding) in payouts.iter_mut().zip(amounts).zip(bindings) {
-        (p.amount, p.binding) = (amount, binding);
+    to_wei(&n, &x, &bindings, &t, &mut payouts);
+    for (p, binding) in payouts.iter_mut().zip(bindings) {
+        p.binding = binding;
     }
     let spent = payouts.iter().fold(U256::ZERO, |a, p| a + p.amount);
     Ok(Split { budget: n.budget, spent, unallocated: n.budget.saturating_sub(spent), payouts, method })
@@ -480,7 +480,8 @@ impl Part {
 /// among the rest by exact weight, largest remainder first (ties to the
 /// lower id). So the payouts sum exactly to what was spent, no bound is
 /// crossed by a wei, and unbound recipients are paid in exact proportion.
-fn to_wei(n: &Normal, x: &[f64], bindings: &[Binding], t: &Tight) -> Vec<U256> {
+/// The amounts are added to the payout lines (which start at zero).
+fn to_wei(n: &Normal, x: &[f64], bindings: &[Binding], t: &Tight, payouts: &mut [Payout]) {
     // Each recipient's part, taken in one pass in id order and kept small:
     // the walks below go category by category, and at a million recipients
     // re-reading the (much larger) leaves for each walk is most of the cost.
@@ -532,23 +533,23 @@ fn to_wei(n: &Normal, x: &[f64], bindings: &[Binding], t: &Tight) -> Vec<U256> {
     let whole = Part::sum(top.iter().copied());
     let root = if t.budget { n.budget } else { (whole.fixed + scale(whole.free, n.budget)).min(n.budget) };
 
-    let mut out = vec![U256::ZERO; n.leaves.len()];
-    for (c, cat_total) in apportion(root, top.len(), &|j| top[j]).into_iter().enumerate() {
+    let mut cat_totals = vec![U256::ZERO; top.len()];
+    apportion(root, top.len(), &|j| top[j], &mut |j, a| cat_totals[j] += a);
+    for (c, cat_total) in cat_totals.into_iter().enumerate() {
         let cat = &n.cats[c];
         let groups = &groups[c];
-        let amounts = apportion(cat_total, groups.len() + cat.loose.len(), &|j| cat_part(c, groups, j));
-        let (group_amounts, loose_amounts) = amounts.split_at(groups.len());
-        for (&g, &total) in cat.groups.iter().zip(group_amounts) {
+        let mut group_totals = vec![U256::ZERO; groups.len()];
+        apportion(cat_total, groups.len() + cat.loose.len(), &|j| cat_part(c, groups, j), &mut |j, a| match j
+            .checked_sub(groups.len())
+        {
+            Some(k) => payouts[cat.loose[k]].amount += a,
+            None => group_totals[j] += a,
+        });
+        for (&g, total) in cat.groups.iter().zip(group_totals) {
             let members = &n.groups[g].members;
-            for (&i, a) in members.iter().zip(apportion(total, members.len(), &|j| leaf(members[j]))) {
-                out[i] = a;
-            }
-        }
-        for (&i, &a) in cat.loose.iter().zip(loose_amounts) {
-            out[i] = a;
+            apportion(total, members.len(), &|j| leaf(members[j]), &mut |j, a| payouts[members[j]].amount += a);
         }
     }
-    out
 }
 
 /// `share · budget`, rounded down.
@@ -562,15 +563,17 @@ fn scale(share: f64, budget: U256) -> U256 {
 /// exact weight, by largest remainder (ties to the earlier part). If no
 /// part has weight, what is left stays unspent; if the fixed parts exceed
 /// `total` (a tight parent whose children's exact bounds overshoot its own
-/// rounding), they are cut in proportion so the sum never does.
-fn apportion(total: U256, len: usize, part: &dyn Fn(usize) -> Part) -> Vec<U256> {
+/// rounding), they are cut in proportion so the sum never does. Part `j`'s
+/// amount is handed to `add(j, ..)` in pieces that sum to it.
+fn apportion(total: U256, len: usize, part: &dyn Fn(usize) -> Part, add: &mut dyn FnMut(usize, U256)) {
     let base = |p: &Part| p.tight.unwrap_or(p.fixed);
     let is_open = |p: &Part| p.tight.is_none() && !p.weight.is_zero();
-    // One pass for the fixed wei and the open parts' levels (payout per
-    // weight). The open parts should sit at one level; if the solver's
-    // rounding hid a bound, they do not, and their float payouts are the
-    // better guide: 52-bit integer weights from those.
+    // One pass for the fixed wei, the open parts' levels (payout per
+    // weight) and their weights. The open parts should sit at one level;
+    // if the solver's rounding hid a bound, they do not, and their float
+    // payouts are the better guide: 52-bit integer weights from those.
     let mut fixed = U256::ZERO;
+    let mut open_weight = U256::ZERO;
     let (mut lo, mut hi, mut top, mut any_open) = (f64::INFINITY, 0.0f64, 0.0f64, false);
     for j in 0..len {
         let p = part(j);
@@ -578,10 +581,11 @@ fn apportion(total: U256, len: usize, part: &dyn Fn(usize) -> Part) -> Vec<U256>
         if is_open(&p) {
             let r = p.free / to_f64(p.weight);
             (lo, hi, top, any_open) = (lo.min(r), hi.max(r), top.max(p.free), true);
+            open_weight = open_weight.saturating_add(p.weight);
         }
     }
     if fixed > total {
-        return apportion(total, len, &|j| Part { weight: base(&part(j)), ..Part::EMPTY });
+        return apportion(total, len, &|j| Part { weight: base(&part(j)), ..Part::EMPTY }, add);
     }
     let rest = total - fixed;
     let one_level = !any_open || hi <= lo * (1.0 + 1e-7);
@@ -591,25 +595,27 @@ fn apportion(total: U256, len: usize, part: &dyn Fn(usize) -> Part) -> Vec<U256>
         (None, false) if top > 0.0 => U256::from((p.free.max(0.0) / top * 2f64.powi(52)).round() as u64),
         (None, false) => U256::ZERO,
     };
-    let mut out: Vec<U256> = Vec::with_capacity(len);
-    let mut sum = U256::ZERO;
-    for p in (0..len).map(part) {
-        out.push(base(&p));
-        sum = sum.saturating_add(weight(&p));
-    }
+    // At one level the weights are the open parts' own (summed above).
+    let sum =
+        if one_level { open_weight } else { (0..len).fold(U256::ZERO, |a, j| a.saturating_add(weight(&part(j)))) };
     if sum.is_zero() || rest.is_zero() {
-        return out;
+        for j in 0..len {
+            add(j, base(&part(j)));
+        }
+        return;
     }
     let mut given = U256::ZERO;
     let mut remainders: Vec<(U256, usize)> = Vec::with_capacity(len);
     let share_of = Scale::new(rest, sum);
-    for (j, p) in (0..len).map(|j| (j, part(j))) {
+    for j in 0..len {
+        let p = part(j);
         let k = weight(&p);
         if k.is_zero() {
+            add(j, base(&p));
             continue;
         }
         let (share, rem) = share_of.of_rem(k);
-        out[j] += share;
+        add(j, base(&p) + share);
         given += share;
         remainders.push((rem, j));
     }
@@ -620,8 +626,7 @@ fn apportion(total: U256, len: usize, part: &dyn Fn(usize) -> Part) -> Vec<U256>
             remainders.select_nth_unstable_by(left - 1, order);
         }
         for &(_, j) in remainders.iter().take(left) {
-            out[j] += U256::from(1u8);
+            add(j, U256::from(1u8));
         }
     }
-    out
 }
