@@ -16,6 +16,11 @@ use iodao_allocator::{
     Binding, Bps, Candidate, Category, CategoryBounds, Limit, Policy, Problem, U256, allocate, first_level_lp,
 };
 
+// The binary's global allocator (src/main.rs says why), so the figures are
+// the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// splitmix64: a fixed instance per seed, no dependency.
 struct Rng(u64);
 
