@@ -162,8 +162,15 @@ impl Layout {
     /// changes no sum (the minimum payout drops ~40% at a million, and each
     /// level search passes over the rest many times).
     fn without(&self, dropped: &[bool]) -> Compact {
-        let mut out =
-            Compact { w: Vec::new(), lo: Vec::new(), hi: Vec::new(), cats: Vec::with_capacity(self.cats.len()) };
+        // Sized for the survivors: growing three arrays of a million copies
+        // each of them several times.
+        let kept = dropped.iter().filter(|&&d| !d).count();
+        let mut out = Compact {
+            w: Vec::with_capacity(kept),
+            lo: Vec::with_capacity(kept),
+            hi: Vec::with_capacity(kept),
+            cats: Vec::with_capacity(self.cats.len()),
+        };
         let keep = |r: &Range<usize>, out: &mut Compact| {
             let start = out.w.len();
             for s in r.clone().filter(|&s| !dropped[self.leaf[s]]) {

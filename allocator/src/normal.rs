@@ -374,20 +374,28 @@ impl Normal {
                 hi_rule,
             })
         };
-        let leaves_of = |r: std::ops::Range<usize>| r.map(|k| leaf(candidate(k))).collect::<Result<Vec<Leaf>, _>>();
+        // Into a list with room for them all, so the second half is copied
+        // once and the first never.
+        let leaves_into = |mut v: Vec<Leaf>, r: std::ops::Range<usize>| -> Result<Vec<Leaf>, ProblemError> {
+            for k in r {
+                v.push(leaf(candidate(k))?);
+            }
+            Ok(v)
+        };
         // The leaves are independent, and at a million most of the time
         // here: two halves on two threads (the first error by id is the one
         // reported either way).
         let leaves = if count >= crate::split::PARALLEL_FROM {
             let (first, second) = std::thread::scope(|s| {
-                let second = s.spawn(|| leaves_of(count / 2..count));
-                (leaves_of(0..count / 2), second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                let second = s.spawn(|| leaves_into(Vec::with_capacity(count - count / 2), count / 2..count));
+                let first = leaves_into(Vec::with_capacity(count), 0..count / 2);
+                (first, second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             });
             let mut leaves = first?;
             leaves.extend(second?);
             leaves
         } else {
-            leaves_of(0..count)?
+            leaves_into(Vec::with_capacity(count), 0..count)?
         };
 
         // Memberships and the sums `fit_lower_bounds` checks, in one pass.
