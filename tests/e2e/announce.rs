@@ -7,18 +7,16 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use alloy::primitives::Address;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::Uri;
 use ed25519_dalek::SigningKey;
-use iodao_chain::contracts::Distributor;
 use serde_json::{Value, json};
 
-use crate::helpers::Server;
+use crate::helpers::{Server, serve_on_thread};
 use crate::node;
-use crate::payouts::{executor_key, fund, iotx, run_epoch, two_recipients};
+use crate::payouts::{executor_key, fund, iotx, native_distributor, run_epoch, two_recipients};
 use crate::telegram::{Api, stand_in};
 
 const DISCORD_TOKEN: &str = "MTAwMA.e2e.announce-token-must-not-be-logged";
@@ -43,16 +41,7 @@ async fn discord(State(sent): State<mpsc::Sender<(String, Value)>>, uri: Uri, bo
 
 /// Starts the Discord stand-in on its own runtime thread; returns its URL.
 fn discord_stand_in(sent: mpsc::Sender<(String, Value)>) -> String {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            tx.send(listener.local_addr().expect("addr")).expect("send addr");
-            axum::serve(listener, Router::new().fallback(discord).with_state(sent)).await.expect("stand-in");
-        });
-    });
-    format!("http://{}", rx.recv_timeout(WAIT).expect("stand-in started"))
+    serve_on_thread(Router::new().fallback(discord).with_state(sent))
 }
 
 /// An embed's title, description and fields as one text.
@@ -70,10 +59,10 @@ fn embed_text(body: &Value) -> String {
 async fn what_other_processes_change_is_announced_on_discord_and_telegram() {
     let anvil = node::anvil();
     let p = node::wallet(&anvil, 0);
-    let d = Distributor::deploy(&p, anvil.addresses()[0], Address::ZERO, false).await.expect("deploy");
+    let d = native_distributor(&p, &anvil).await;
     let w = two_recipients();
     run_epoch(&w);
-    fund(&p, *d.address(), iotx(1600)).await;
+    fund(&p, d, iotx(1600)).await;
 
     let (discord_tx, discord_sent) = mpsc::channel();
     let discord_url = discord_stand_in(discord_tx);
@@ -114,7 +103,7 @@ async fn what_other_processes_change_is_announced_on_discord_and_telegram() {
     let out = w
         .cmd(&["epoch", "execute", "1"])
         .env("IODAO_CHAIN__RPC_URL", anvil.endpoint())
-        .env("IODAO_CHAIN__DISTRIBUTOR", d.address().to_string())
+        .env("IODAO_CHAIN__DISTRIBUTOR", d.to_string())
         .env("IODAO_EXECUTOR_KEY", executor_key(&anvil))
         .stderr(Stdio::inherit())
         .output()

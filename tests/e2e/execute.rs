@@ -9,7 +9,9 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use iodao_chain::contracts::Distributor;
 
-use crate::payouts::{SOLAR, SWAP, epoch_on_schedule, executor_key, fund, iotx, run_epoch, two_recipients};
+use crate::payouts::{
+    SOLAR, SWAP, epoch_on_schedule, executor_key, fund, iotx, native_distributor, run_epoch, two_recipients,
+};
 
 use crate::node;
 
@@ -17,18 +19,18 @@ use crate::node;
 async fn a_run_killed_between_send_and_confirm_resumes_to_exactly_once() {
     let anvil = node::anvil();
     let p = node::wallet(&anvil, 0);
-    let d = Distributor::deploy(&p, anvil.addresses()[0], Address::ZERO, false).await.expect("deploy");
+    let d = native_distributor(&p, &anvil).await;
 
     // An epoch of 1 600 IOTX: solar 600, swap 1 000.
     let w = two_recipients();
     run_epoch(&w);
-    fund(&p, *d.address(), iotx(1600)).await;
+    fund(&p, d, iotx(1600)).await;
 
     let key = executor_key(&anvil);
     let execute = || {
         let mut c = w.cmd(&["epoch", "execute", "1"]);
         c.env("IODAO_CHAIN__RPC_URL", anvil.endpoint())
-            .env("IODAO_CHAIN__DISTRIBUTOR", d.address().to_string())
+            .env("IODAO_CHAIN__DISTRIBUTOR", d.to_string())
             .env("IODAO_CHAIN__BATCH_SIZE", "1")
             .env("IODAO_EXECUTOR_KEY", &key);
         c
@@ -61,12 +63,12 @@ async fn a_run_killed_between_send_and_confirm_resumes_to_exactly_once() {
 
     assert_eq!(p.get_balance(solar).await.expect("balance"), iotx(600));
     assert_eq!(p.get_balance(swap).await.expect("balance"), iotx(1000));
-    assert_eq!(p.get_balance(*d.address()).await.expect("balance"), U256::ZERO);
+    assert_eq!(p.get_balance(d).await.expect("balance"), U256::ZERO);
 
     // A third run pays nothing.
     let again = String::from_utf8(execute().output().expect("again").stdout).expect("utf-8");
     assert!(again.contains("batch 0 already confirmed") && again.contains("batch 1 already confirmed"), "{again}");
-    assert_eq!(p.get_balance(*d.address()).await.expect("balance"), U256::ZERO);
+    assert_eq!(p.get_balance(d).await.expect("balance"), U256::ZERO);
     assert!(w.ok(&["epoch", "list"]).contains("executed"));
 
     // And anyone can still recompute what was paid from the published bundle.
@@ -81,18 +83,18 @@ async fn a_run_killed_between_send_and_confirm_resumes_to_exactly_once() {
 async fn votes_then_a_scheduled_epoch_paid_on_chain_then_verified() {
     let anvil = node::anvil();
     let p = node::wallet(&anvil, 0);
-    let d = Distributor::deploy(&p, anvil.addresses()[0], Address::ZERO, false).await.expect("deploy");
+    let d = native_distributor(&p, &anvil).await;
     let w = two_recipients();
     let allocated = tokio::task::block_in_place(|| epoch_on_schedule(&w));
     assert!(allocated.contains("spent 1600 IOTX"), "{allocated}");
     let show = w.ok(&["epoch", "show", "1"]);
     assert!(show.contains("allocated") && show.contains("600") && show.contains("1000"), "{show}");
 
-    fund(&p, *d.address(), iotx(1600)).await;
+    fund(&p, d, iotx(1600)).await;
     let out = w
         .cmd(&["epoch", "execute", "1"])
         .env("IODAO_CHAIN__RPC_URL", anvil.endpoint())
-        .env("IODAO_CHAIN__DISTRIBUTOR", d.address().to_string())
+        .env("IODAO_CHAIN__DISTRIBUTOR", d.to_string())
         .env("IODAO_EXECUTOR_KEY", executor_key(&anvil))
         .output()
         .expect("execute");
@@ -101,7 +103,7 @@ async fn votes_then_a_scheduled_epoch_paid_on_chain_then_verified() {
     let swap: Address = SWAP.parse().expect("addr");
     assert_eq!(p.get_balance(solar).await.expect("balance"), iotx(600));
     assert_eq!(p.get_balance(swap).await.expect("balance"), iotx(1000));
-    assert_eq!(p.get_balance(*d.address()).await.expect("balance"), U256::ZERO);
+    assert_eq!(p.get_balance(d).await.expect("balance"), U256::ZERO);
     assert!(w.ok(&["epoch", "list"]).contains("executed"));
 
     w.ok(&["epoch", "export", "1", "--out", "epoch-1.json"]);
@@ -121,9 +123,9 @@ async fn an_epoch_is_paid_in_an_erc20_token_through_a_token_distributor_once() {
     let anvil = node::anvil();
     let p = node::wallet(&anvil, 0);
     let token = MockERC20::deploy(&p).await.expect("deploy token");
-    let d = Distributor::deploy(&p, anvil.addresses()[0], *token.address(), false).await.expect("deploy");
+    let d = *Distributor::deploy(&p, anvil.addresses()[0], *token.address(), false).await.expect("deploy").address();
     // The distributor holds a little more than the epoch: the rest stays.
-    token.mint(*d.address(), iotx(1601)).send().await.expect("mint").get_receipt().await.expect("minted");
+    token.mint(d, iotx(1601)).send().await.expect("mint").get_receipt().await.expect("minted");
 
     let w = two_recipients();
     run_epoch(&w);
@@ -133,7 +135,7 @@ async fn an_epoch_is_paid_in_an_erc20_token_through_a_token_distributor_once() {
         let out = w
             .cmd(&["epoch", "execute", "1"])
             .env("IODAO_CHAIN__RPC_URL", anvil.endpoint())
-            .env("IODAO_CHAIN__DISTRIBUTOR", d.address().to_string())
+            .env("IODAO_CHAIN__DISTRIBUTOR", d.to_string())
             .env("IODAO_CHAIN__BATCH_SIZE", "1")
             .env("IODAO_EXECUTOR_KEY", &key)
             .output()
@@ -151,7 +153,7 @@ async fn an_epoch_is_paid_in_an_erc20_token_through_a_token_distributor_once() {
     let (solar, swap): (Address, Address) = (SOLAR.parse().expect("addr"), SWAP.parse().expect("addr"));
     assert_eq!(balance(solar).await, iotx(600));
     assert_eq!(balance(swap).await, iotx(1000));
-    assert_eq!(balance(*d.address()).await, iotx(1));
+    assert_eq!(balance(d).await, iotx(1));
     // No native IOTX moved.
     assert_eq!(p.get_balance(solar).await.expect("balance"), U256::ZERO);
 
@@ -160,5 +162,5 @@ async fn an_epoch_is_paid_in_an_erc20_token_through_a_token_distributor_once() {
     assert!(again.contains("batch 0 already confirmed") && again.contains("batch 1 already confirmed"), "{again}");
     assert!(!again.contains("sent"), "{again}");
     assert_eq!(balance(solar).await, iotx(600));
-    assert_eq!(balance(*d.address()).await, iotx(1));
+    assert_eq!(balance(d).await, iotx(1));
 }

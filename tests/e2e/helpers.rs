@@ -112,3 +112,19 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Serves `app` on a free port of 127.0.0.1 from its own runtime thread (a
+/// stand-in for a platform's API; the tests themselves are synchronous) and
+/// returns its `http://` URL once it listens.
+pub fn serve_on_thread(app: axum::Router) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            tx.send(listener.local_addr().expect("addr")).expect("send addr");
+            axum::serve(listener, app).await.expect("stand-in");
+        });
+    });
+    format!("http://{}", rx.recv_timeout(std::time::Duration::from_secs(30)).expect("stand-in started"))
+}

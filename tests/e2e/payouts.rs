@@ -69,6 +69,13 @@ pub fn epoch_on_schedule(w: &Workdir) -> String {
     allocated
 }
 
+/// Deploys a native-IOTX distributor whose owner (the executor) is the
+/// node's account 0; returns its address.
+pub async fn native_distributor(p: &DynProvider, node: &alloy::node_bindings::AnvilInstance) -> Address {
+    let d = iodao_chain::contracts::Distributor::deploy(p, node.addresses()[0], Address::ZERO, false).await;
+    *d.expect("deploy the distributor").address()
+}
+
 /// Sends `amount` of native IOTX to `to`.
 pub async fn fund(p: &DynProvider, to: Address, amount: U256) {
     let tx = alloy::rpc::types::TransactionRequest::default().to(to).value(amount);

@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-use crate::helpers::{Server, Workdir};
+use crate::helpers::{Server, Workdir, serve_on_thread};
 
 const TOKEN: &str = "4242:e2e-token";
 const ALICE: &str = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
@@ -63,17 +63,7 @@ async fn method(State(api): State<Api>, Path((_, name)): Path<(String, String)>,
 
 /// Starts the stand-in on its own runtime thread; returns its URL.
 pub(crate) fn stand_in(api: Api) -> String {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            tx.send(listener.local_addr().expect("addr")).expect("send addr");
-            let app = Router::new().route("/{bot}/{method}", post(method)).with_state(api);
-            axum::serve(listener, app).await.expect("stand-in");
-        });
-    });
-    format!("http://{}", rx.recv_timeout(WAIT).expect("stand-in started"))
+    serve_on_thread(Router::new().route("/{bot}/{method}", post(method)).with_state(api))
 }
 
 #[test]
