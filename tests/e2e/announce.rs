@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Server, serve_on_thread};
 use crate::node;
-use crate::payouts::{executor_key, fund, iotx, native_distributor, run_epoch, two_recipients};
+use crate::payouts::{executor_key, funded_epoch};
 use crate::telegram::{Api, stand_in};
 
 const DISCORD_TOKEN: &str = "MTAwMA.e2e.announce-token-must-not-be-logged";
@@ -58,11 +58,7 @@ fn embed_text(body: &Value) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn what_other_processes_change_is_announced_on_discord_and_telegram() {
     let anvil = node::anvil();
-    let p = node::wallet(&anvil, 0);
-    let d = native_distributor(&p, &anvil).await;
-    let w = two_recipients();
-    run_epoch(&w);
-    fund(&p, d, iotx(1600)).await;
+    let (_p, d, w) = funded_epoch(&anvil).await;
 
     let (discord_tx, discord_sent) = mpsc::channel();
     let discord_url = discord_stand_in(discord_tx);

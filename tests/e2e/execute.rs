@@ -10,7 +10,8 @@ use alloy::providers::Provider;
 use iodao_chain::contracts::Distributor;
 
 use crate::payouts::{
-    SOLAR, SWAP, epoch_on_schedule, executor_key, fund, iotx, native_distributor, run_epoch, two_recipients,
+    SOLAR, SWAP, epoch_on_schedule, executor_key, fund, funded_epoch, iotx, native_distributor, run_epoch,
+    two_recipients,
 };
 
 use crate::node;
@@ -18,13 +19,8 @@ use crate::node;
 #[tokio::test(flavor = "multi_thread")]
 async fn a_run_killed_between_send_and_confirm_resumes_to_exactly_once() {
     let anvil = node::anvil();
-    let p = node::wallet(&anvil, 0);
-    let d = native_distributor(&p, &anvil).await;
-
     // An epoch of 1 600 IOTX: solar 600, swap 1 000.
-    let w = two_recipients();
-    run_epoch(&w);
-    fund(&p, d, iotx(1600)).await;
+    let (p, d, w) = funded_epoch(&anvil).await;
 
     let key = executor_key(&anvil);
     let execute = || {

@@ -76,6 +76,18 @@ pub async fn native_distributor(p: &DynProvider, node: &alloy::node_bindings::An
     *d.expect("deploy the distributor").address()
 }
 
+/// The two-recipient epoch run, and a native distributor holding its
+/// 1 600 IOTX: the node's account 0 as a provider, the distributor, the
+/// working directory.
+pub async fn funded_epoch(node: &alloy::node_bindings::AnvilInstance) -> (DynProvider, Address, Workdir) {
+    let p = crate::node::wallet(node, 0);
+    let d = native_distributor(&p, node).await;
+    let w = two_recipients();
+    run_epoch(&w);
+    fund(&p, d, iotx(1600)).await;
+    (p, d, w)
+}
+
 /// Sends `amount` of native IOTX to `to`.
 pub async fn fund(p: &DynProvider, to: Address, amount: U256) {
     let tx = alloy::rpc::types::TransactionRequest::default().to(to).value(amount);
