@@ -220,7 +220,7 @@ impl Layout {
         // everyone else the same as from the masked ones.
         let mut put = |r: Range<usize>, level: f64| {
             for s in r {
-                x[self.leaf[s]] = (level * self.w[s]).max(self.lo[s]).min(self.hi[s]);
+                x[self.leaf[s]] = paid(level, self.w[s], self.lo[s], self.hi[s]);
             }
         };
         // Levels from the (compacted) sums; payouts over every slot.
