@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Server, serve_on_thread};
 use crate::node;
-use crate::payouts::{executor_key, funded_epoch};
+use crate::payouts::{Mode, executor_key, funded_epoch};
 use crate::telegram::{Api, stand_in};
 
 const DISCORD_TOKEN: &str = "MTAwMA.e2e.announce-token-must-not-be-logged";
@@ -58,7 +58,7 @@ fn embed_text(body: &Value) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn what_other_processes_change_is_announced_on_discord_and_telegram() {
     let anvil = node::anvil();
-    let (_p, d, w) = funded_epoch(&anvil).await;
+    let (_p, d, w) = funded_epoch(&anvil, Mode::Push).await;
 
     let (discord_tx, discord_sent) = mpsc::channel();
     let discord_url = discord_stand_in(discord_tx);

@@ -9,17 +9,13 @@ use iodao_chain::contracts::Distributor;
 use iodao_chain::merkle::ClaimsExport;
 
 use crate::node;
-use crate::payouts::{SOLAR, SWAP, executor_key, fund, iotx, run_epoch, two_recipients};
+use crate::payouts::{Mode, SOLAR, SWAP, executor_key, funded_epoch, iotx};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_epochs_root_is_set_once_and_recipients_claim_with_the_exported_proofs() {
     let anvil = node::anvil();
-    let p = node::wallet(&anvil, 0);
-    let d = Distributor::deploy(&p, anvil.addresses()[0], Address::ZERO, true).await.expect("deploy");
-    fund(&p, *d.address(), iotx(1600)).await;
-
-    let w = two_recipients();
-    run_epoch(&w);
+    let (p, d, w) = funded_epoch(&anvil, Mode::Claim).await;
+    let d = Distributor::new(d, &p);
 
     let key = executor_key(&anvil);
     let execute = |args: &[&str]| {
@@ -87,11 +83,8 @@ async fn a_claim_run_killed_while_its_root_is_pending_resumes_without_setting_it
     use std::process::Stdio;
 
     let anvil = node::anvil();
-    let p = node::wallet(&anvil, 0);
-    let d = Distributor::deploy(&p, anvil.addresses()[0], Address::ZERO, true).await.expect("deploy");
-    fund(&p, *d.address(), iotx(1600)).await;
-    let w = two_recipients();
-    run_epoch(&w);
+    let (p, d, w) = funded_epoch(&anvil, Mode::Claim).await;
+    let d = Distributor::new(d, &p);
 
     let key = executor_key(&anvil);
     let execute = || {

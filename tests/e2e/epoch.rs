@@ -1,26 +1,10 @@
 use crate::helpers::Workdir;
 
-const ALICE: &str = "0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
-// In io1 form: both forms are accepted everywhere.
-const BOB: &str = "io1ld53vz2u580kpwmee6fvu048fsmut56ep6dmat";
-const SOLAR: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
-const SWAP: &str = "0xd0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
-
-/// Two recipients, two stakers with allocation votes: solar 60 IOTX of
-/// weight, swap 40 + 60 = 100.
-fn seeded() -> Workdir {
-    let w = Workdir::new();
-    std::fs::write(w.file("stake.csv"), format!("address,amount\n{ALICE},100\n{BOB},60\n")).expect("stake.csv");
-    w.ok(&["recipient", "add", "solar", "--category", "device-program", "--payout", SOLAR]);
-    w.ok(&["recipient", "add", "swap", "--category", "dapp", "--payout", SWAP]);
-    w.ok(&["allocate", ALICE, "solar=60 swap=40"]);
-    w.ok(&["allocate", BOB, "swap=100"]);
-    w
-}
+use crate::payouts::{ALICE, BOB, SOLAR, two_recipients};
 
 #[test]
 fn votes_then_an_epoch_on_schedule_then_a_verified_export() {
-    let w = seeded();
+    let w = two_recipients();
     let allocated = crate::payouts::epoch_on_schedule(&w);
     assert!(allocated.contains("spent 1600 IOTX"), "{allocated}");
 
@@ -52,7 +36,7 @@ pub fn assert_tampering_is_caught(w: &Workdir, bundle: &str) {
 
 #[test]
 fn an_epoch_runs_once_per_slot_and_the_dry_run_stores_nothing() {
-    let w = seeded();
+    let w = two_recipients();
     let plan = w.ok(&["epoch", "plan"]);
     assert!(plan.contains("(dry run: nothing stored)"), "{plan}");
     assert_eq!(w.ok(&["epoch", "list"]).lines().count(), 1, "only the header");
@@ -66,7 +50,7 @@ fn an_epoch_runs_once_per_slot_and_the_dry_run_stores_nothing() {
 
 #[test]
 fn a_bad_epoch_policy_is_refused_naming_the_key() {
-    let w = seeded();
+    let w = two_recipients();
     std::fs::write(w.file("iodao.toml"), "[epochs]\nschedule = \"every monday\"\n").expect("toml");
     let e = w.fails(&["epoch", "plan"]);
     assert!(e.contains("epochs.schedule"), "{e}");

@@ -10,7 +10,7 @@ use alloy::providers::Provider;
 use iodao_chain::contracts::Distributor;
 
 use crate::payouts::{
-    SOLAR, SWAP, epoch_on_schedule, executor_key, fund, funded_epoch, iotx, native_distributor, run_epoch,
+    Mode, SOLAR, SWAP, epoch_on_schedule, executor_key, fund, funded_epoch, iotx, native_distributor, run_epoch,
     two_recipients,
 };
 
@@ -20,7 +20,7 @@ use crate::node;
 async fn a_run_killed_between_send_and_confirm_resumes_to_exactly_once() {
     let anvil = node::anvil();
     // An epoch of 1 600 IOTX: solar 600, swap 1 000.
-    let (p, d, w) = funded_epoch(&anvil).await;
+    let (p, d, w) = funded_epoch(&anvil, Mode::Push).await;
 
     let key = executor_key(&anvil);
     let execute = || {
@@ -79,7 +79,7 @@ async fn a_run_killed_between_send_and_confirm_resumes_to_exactly_once() {
 async fn votes_then_a_scheduled_epoch_paid_on_chain_then_verified() {
     let anvil = node::anvil();
     let p = node::wallet(&anvil, 0);
-    let d = native_distributor(&p, &anvil).await;
+    let d = native_distributor(&p, &anvil, Mode::Push).await;
     let w = two_recipients();
     let allocated = tokio::task::block_in_place(|| epoch_on_schedule(&w));
     assert!(allocated.contains("spent 1600 IOTX"), "{allocated}");

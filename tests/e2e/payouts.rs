@@ -8,7 +8,8 @@ use alloy::providers::{DynProvider, Provider};
 use crate::helpers::Workdir;
 
 pub const ALICE: &str = "0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
-pub const BOB: &str = "0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
+// In io1 form: both forms are accepted everywhere.
+pub const BOB: &str = "io1ld53vz2u580kpwmee6fvu048fsmut56ep6dmat";
 pub const SOLAR: &str = "0xc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
 pub const SWAP: &str = "0xd0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
 
@@ -69,19 +70,29 @@ pub fn epoch_on_schedule(w: &Workdir) -> String {
     allocated
 }
 
+/// How a distributor pays an epoch.
+#[derive(Clone, Copy)]
+pub enum Mode {
+    /// It sends each batch's payouts.
+    Push,
+    /// Recipients claim with Merkle proofs.
+    Claim,
+}
+
 /// Deploys a native-IOTX distributor whose owner (the executor) is the
 /// node's account 0; returns its address.
-pub async fn native_distributor(p: &DynProvider, node: &alloy::node_bindings::AnvilInstance) -> Address {
-    let d = iodao_chain::contracts::Distributor::deploy(p, node.addresses()[0], Address::ZERO, false).await;
+pub async fn native_distributor(p: &DynProvider, node: &alloy::node_bindings::AnvilInstance, mode: Mode) -> Address {
+    let claims = matches!(mode, Mode::Claim);
+    let d = iodao_chain::contracts::Distributor::deploy(p, node.addresses()[0], Address::ZERO, claims).await;
     *d.expect("deploy the distributor").address()
 }
 
 /// The two-recipient epoch run, and a native distributor holding its
 /// 1 600 IOTX: the node's account 0 as a provider, the distributor, the
 /// working directory.
-pub async fn funded_epoch(node: &alloy::node_bindings::AnvilInstance) -> (DynProvider, Address, Workdir) {
+pub async fn funded_epoch(node: &alloy::node_bindings::AnvilInstance, mode: Mode) -> (DynProvider, Address, Workdir) {
     let p = crate::node::wallet(node, 0);
-    let d = native_distributor(&p, node).await;
+    let d = native_distributor(&p, node, mode).await;
     let w = two_recipients();
     run_epoch(&w);
     fund(&p, d, iotx(1600)).await;
