@@ -6,7 +6,7 @@
 //! Both solvers read this form, so they solve the same problem; the exact
 //! wei bounds are kept beside the floats for the final rounding.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use alloy_primitives::{U256, U512};
 
@@ -244,27 +244,105 @@ pub(crate) fn mul_div(a: U256, b: U256, c: U256) -> U256 {
     mul_div_rem(a, b, c).0
 }
 
+/// Whether the ids strictly increase (sorted, no duplicates), and the
+/// saturating sum of the weights: one pass, on two threads at scale (a
+/// saturating sum of non-negative terms does not depend on their order).
+fn scan(candidates: &[crate::Candidate]) -> (bool, U256) {
+    let part = |c: &[crate::Candidate]| {
+        let strict = c.windows(2).all(|w| w[0].id < w[1].id);
+        (strict, c.iter().fold(U256::ZERO, |acc, c| acc.saturating_add(c.weight)))
+    };
+    if candidates.len() < crate::split::PARALLEL_FROM {
+        return part(candidates);
+    }
+    let (a, b) = candidates.split_at(candidates.len() / 2);
+    let (first, second) = std::thread::scope(|s| {
+        let second = s.spawn(|| part(b));
+        (part(a), second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let joint = a.last().zip(b.first()).is_none_or(|(x, y)| x.id < y.id);
+    (first.0 && second.0 && joint, first.1.saturating_add(second.1))
+}
+
+/// The number of categories.
+const CATS: usize = Category::ALL.len();
+
+/// A grouped leaf, for the pass over the groups.
+struct Grouped {
+    group: u32,
+    cat: u8,
+    leaf: usize,
+    floor_wei: U256,
+    lo_wei: U256,
+}
+
+/// What a run of candidates yields: its leaves, and by leaf index the
+/// memberships, floors and lower-bound sums of its part.
+struct Run {
+    leaves: Vec<Leaf>,
+    floors: Vec<(usize, U256)>,
+    members: [Vec<usize>; CATS],
+    loose: [Vec<usize>; CATS],
+    grouped: Vec<Grouped>,
+    per_cat: [(U256, U256); CATS],
+    all: (U256, U256),
+}
+
+impl Run {
+    /// Room for `capacity` (the whole list, when later runs are appended
+    /// to this one: reserved pages never written cost nothing) and for
+    /// `len` grouped ones at most.
+    fn with_capacity(capacity: usize, len: usize) -> Self {
+        let lists = || std::array::from_fn(|_| Vec::with_capacity(capacity));
+        let zero = (U256::ZERO, U256::ZERO);
+        Self {
+            leaves: Vec::with_capacity(capacity),
+            floors: Vec::new(),
+            members: lists(),
+            loose: lists(),
+            grouped: Vec::with_capacity(len / 8),
+            per_cat: [zero; CATS],
+            all: zero,
+        }
+    }
+
+    /// The next run after this one.
+    fn append(&mut self, next: Run) {
+        self.leaves.extend(next.leaves);
+        self.floors.extend(next.floors);
+        for (mine, theirs) in self.members.iter_mut().zip(next.members).chain(self.loose.iter_mut().zip(next.loose)) {
+            mine.extend(theirs);
+        }
+        self.grouped.extend(next.grouped);
+        for (mine, theirs) in self.per_cat.iter_mut().zip(next.per_cat).chain([(&mut self.all, next.all)]) {
+            mine.0 += theirs.0;
+            mine.1 += theirs.1;
+        }
+    }
+}
+
 impl Normal {
     pub fn new(p: &Problem) -> Result<Self, ProblemError> {
         let budget = p.budget;
         let policy = &p.policy;
-        // Candidates usually come sorted (the store lists them by id): then
-        // they are read in place rather than through a sorted copy.
-        let sorted = p.candidates.is_sorted_by_key(|c| c.id);
-        let order: Vec<&crate::Candidate> = if sorted {
+        let count = p.candidates.len();
+        // Candidates usually come sorted by id (the store lists them so):
+        // then they are read in place, and one pass (on two threads from
+        // `PARALLEL_FROM`) both proves the order strict and sums the
+        // weights. Otherwise through a sorted copy of references.
+        let (strict, total_weight) = scan(&p.candidates);
+        let order: Vec<&crate::Candidate> = if strict {
             Vec::new()
         } else {
             let mut v: Vec<&crate::Candidate> = p.candidates.iter().collect();
             v.sort_by_key(|c| c.id);
+            if let Some(k) = (1..count).find(|&k| v[k - 1].id == v[k].id) {
+                return Err(ProblemError::DuplicateId(v[k].id));
+            }
             v
         };
-        let candidate = |k: usize| if sorted { &p.candidates[k] } else { order[k] };
-        let count = p.candidates.len();
-        if let Some(k) = (1..count).find(|&k| candidate(k - 1).id == candidate(k).id) {
-            return Err(ProblemError::DuplicateId(candidate(k).id));
-        }
+        let candidate = |k: usize| if strict { &p.candidates[k] } else { order[k] };
 
-        let total_weight = p.candidates.iter().fold(U256::ZERO, |acc, c| acc.saturating_add(c.weight));
         // `ratio` with the divisor converted once.
         let (budget_f, total_f) = (to_f64(budget), to_f64(total_weight));
         let share = |wei: U256| if budget.is_zero() { 0.0 } else { to_f64(wei.min(budget)) / budget_f };
@@ -374,64 +452,67 @@ impl Normal {
                 hi_rule,
             })
         };
-        // Into a list with room for them all, so the second half is copied
-        // once and the first never.
-        let leaves_into = |mut v: Vec<Leaf>, r: std::ops::Range<usize>| -> Result<Vec<Leaf>, ProblemError> {
+        // Each run of candidates yields its leaves with everything the
+        // later steps need from them (memberships, floors, lower-bound
+        // sums), so a candidate is read once and a leaf written once: at a
+        // million, passes over the 190-byte candidates and 144-byte leaves
+        // were most of the time here. Runs are independent; at scale, two
+        // halves on two threads, joined in order.
+        let run = |r: std::ops::Range<usize>, capacity: usize| -> Result<Run, ProblemError> {
+            let mut out = Run::with_capacity(capacity, r.len());
             for k in r {
-                v.push(leaf(candidate(k))?);
+                let c = candidate(k);
+                let l = leaf(c)?;
+                let (cat, lo_wei) = (usize::from(l.cat), l.lo_wei);
+                let floor_wei = floor_of(c).min(lo_wei);
+                if !floor_wei.is_zero() {
+                    out.floors.push((k, floor_wei));
+                }
+                out.members[cat].push(k);
+                match l.group {
+                    Some(g) => out.grouped.push(Grouped { group: g, cat: l.cat, leaf: k, floor_wei, lo_wei }),
+                    None => out.loose[cat].push(k),
+                }
+                for s in [&mut out.per_cat[cat], &mut out.all] {
+                    s.0 += floor_wei;
+                    s.1 += lo_wei;
+                }
+                out.leaves.push(l);
             }
-            Ok(v)
+            Ok(out)
         };
-        // The leaves are independent, and at a million most of the time
-        // here: two halves on two threads (the first error by id is the one
-        // reported either way).
-        let leaves = if count >= crate::split::PARALLEL_FROM {
+        let mut runs = if count >= crate::split::PARALLEL_FROM {
             let (first, second) = std::thread::scope(|s| {
-                let second = s.spawn(|| leaves_into(Vec::with_capacity(count - count / 2), count / 2..count));
-                let first = leaves_into(Vec::with_capacity(count), 0..count / 2);
+                let second = s.spawn(|| run(count / 2..count, count - count / 2));
+                let first = run(0..count / 2, count);
                 (first, second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             });
-            let mut leaves = first?;
-            leaves.extend(second?);
-            leaves
+            // The first error by id is the one reported either way.
+            vec![first?, second?]
         } else {
-            leaves_into(Vec::with_capacity(count), 0..count)?
+            vec![run(0..count, count)?]
         };
-
-        // Memberships and the sums `fit_lower_bounds` checks, in one pass.
-        // Room for everyone in each list up front: growing them copies, and
-        // pages reserved but never written cost nothing.
-        for cat in &mut cats {
-            cat.members.reserve(count);
-            cat.loose.reserve(count);
+        let mut joined = runs.remove(0);
+        for r in runs {
+            joined.append(r);
         }
-        let mut group_cats: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); groups.len()];
+        let Run { leaves, floors, members, loose, grouped, per_cat, all } = joined;
+        for ((cat, members), loose) in cats.iter_mut().zip(members).zip(loose) {
+            (cat.members, cat.loose) = (members, loose);
+        }
+        // Groups hold a tenth of the recipients or so: their lists and sums
+        // in one pass over those alone. A bit per category each group spans.
+        let mut group_cats = vec![0u8; groups.len()];
         let zero = (U256::ZERO, U256::ZERO);
-        let mut sums = LowerSums { per_group: vec![zero; groups.len()], per_cat: vec![zero; cats.len()], all: zero };
-        let mut floors = Vec::new();
-        for (i, l) in leaves.iter().enumerate() {
-            let (cat, lo_wei) = (usize::from(l.cat), l.lo_wei);
-            let floor_wei = floor_of(candidate(i)).min(lo_wei);
-            if !floor_wei.is_zero() {
-                floors.push((i, floor_wei));
-            }
-            let add = |s: &mut (U256, U256)| {
-                s.0 += floor_wei;
-                s.1 += lo_wei;
-            };
-            cats[cat].members.push(i);
-            match l.group {
-                Some(g) => {
-                    let g = g as usize;
-                    groups[g].members.push(i);
-                    group_cats[g].insert(cat);
-                    add(&mut sums.per_group[g]);
-                }
-                None => cats[cat].loose.push(i),
-            }
-            add(&mut sums.per_cat[cat]);
-            add(&mut sums.all);
+        let mut per_group = vec![zero; groups.len()];
+        for m in &grouped {
+            let g = m.group as usize;
+            groups[g].members.push(m.leaf);
+            group_cats[g] |= 1 << m.cat;
+            per_group[g].0 += m.floor_wei;
+            per_group[g].1 += m.lo_wei;
         }
+        let sums = LowerSums { per_group, per_cat: per_cat.to_vec(), all };
 
         for (c, cat) in Category::ALL.iter().zip(&cats) {
             if cat.min_wei > cat.max_wei {
@@ -443,10 +524,10 @@ impl Normal {
             return Err(ProblemError::CategoryMinsOverBudget);
         }
 
-        let laminar = group_cats.iter().all(|s| s.len() <= 1);
+        let laminar = group_cats.iter().all(|s| s.count_ones() <= 1);
         for (g, cs) in group_cats.iter().enumerate() {
-            if let (true, Some(&c)) = (laminar, cs.first()) {
-                cats[c].groups.push(g);
+            if laminar && *cs != 0 {
+                cats[cs.trailing_zeros() as usize].groups.push(g);
             }
         }
         if !laminar {
