@@ -157,18 +157,10 @@ fn run(n: Normal, method: Method) -> Result<Split, AllocError> {
         (lines(&n), solve(&n, method))
     };
     let (dropped, x) = solved?;
-    let mut n = n;
-    for (l, _) in n.leaves.iter_mut().zip(&dropped).filter(|(_, d)| **d) {
-        l.drop_out();
-    }
     // Both read which bounds are tight: found once.
     let t = tight(&n, &x);
-    let bindings = explain(&n, &x, &t);
-    to_wei(&n, &x, &bindings, &t, &mut payouts);
-    for (p, binding) in payouts.iter_mut().zip(bindings) {
-        p.binding = binding;
-    }
-    let spent = payouts.iter().fold(U256::ZERO, |a, p| a + p.amount);
+    let shares = explain(&n, &x, &dropped, &t, &mut payouts);
+    let spent = to_wei(&n, &shares, &t, &mut payouts);
     Ok(Split { budget: n.budget, spent, unallocated: n.budget.saturating_sub(spent), payouts, method })
 }
 
@@ -407,13 +399,17 @@ fn tight(n: &Normal, x: &[f64]) -> Tight {
     }
 }
 
-/// The rule that bound each recipient, innermost first.
-fn explain(n: &Normal, x: &[f64], t: &Tight) -> Vec<Binding> {
+/// The rule that bound each recipient, innermost first, written into its
+/// line; and its part for the rounding. One pass: at a million recipients
+/// each walk over the leaves costs more than the work done in it.
+fn explain(n: &Normal, x: &[f64], dropped: &[bool], t: &Tight, payouts: &mut [Payout]) -> Vec<Share> {
     n.leaves
         .iter()
         .zip(x)
-        .map(|(l, &x)| {
-            if l.lo_rule == Binding::MinimumPayout {
+        .zip(dropped)
+        .zip(payouts)
+        .map(|(((l, &x), &dropped), line)| {
+            let binding = if dropped {
                 Binding::MinimumPayout
             } else if l.w <= 0.0 {
                 if x > AT { l.lo_rule } else { Binding::NoVotes }
@@ -429,6 +425,19 @@ fn explain(n: &Normal, x: &[f64], t: &Tight) -> Vec<Binding> {
                 Binding::CategoryMin
             } else {
                 Binding::None
+            };
+            line.binding = binding;
+            match binding {
+                Binding::MinimumPayout | Binding::NoVotes => Share::Fixed(U256::ZERO),
+                _ if l.w <= 0.0 => Share::Fixed(l.lo_wei),
+                _ if x >= l.hi - AT => Share::Fixed(l.hi_wei),
+                // Including a payout of (nearly) nothing: rounding leftovers
+                // must not hand it a few wei under the minimum payout.
+                _ if x <= l.lo + AT => Share::Fixed(l.lo_wei),
+                // A group across categories is no node of this tree: its
+                // members keep their own level, rounded down.
+                Binding::GroupCap if !n.laminar => Share::Fixed(scale(x, n.budget)),
+                _ => Share::Open { weight: l.weight, free: x },
             }
         })
         .collect()
@@ -480,29 +489,9 @@ impl Part {
 /// among the rest by exact weight, largest remainder first (ties to the
 /// lower id). So the payouts sum exactly to what was spent, no bound is
 /// crossed by a wei, and unbound recipients are paid in exact proportion.
-/// The amounts are added to the payout lines (which start at zero).
-fn to_wei(n: &Normal, x: &[f64], bindings: &[Binding], t: &Tight, payouts: &mut [Payout]) {
-    // Each recipient's part, taken in one pass in id order and kept small:
-    // the walks below go category by category, and at a million recipients
-    // re-reading the (much larger) leaves for each walk is most of the cost.
-    let shares: Vec<Share> = n
-        .leaves
-        .iter()
-        .zip(x)
-        .zip(bindings)
-        .map(|((l, &x), b)| match b {
-            Binding::MinimumPayout | Binding::NoVotes => Share::Fixed(U256::ZERO),
-            _ if l.w <= 0.0 => Share::Fixed(l.lo_wei),
-            _ if x >= l.hi - AT => Share::Fixed(l.hi_wei),
-            // Including a payout of (nearly) nothing: rounding leftovers
-            // must not hand it a few wei under the minimum payout.
-            _ if x <= l.lo + AT => Share::Fixed(l.lo_wei),
-            // A group across categories is no node of this tree: its
-            // members keep their own level, rounded down.
-            Binding::GroupCap if !n.laminar => Share::Fixed(scale(x, n.budget)),
-            _ => Share::Open { weight: l.weight, free: x },
-        })
-        .collect();
+/// The amounts are added to the payout lines (which start at zero); the
+/// sum of them all is returned.
+fn to_wei(n: &Normal, shares: &[Share], t: &Tight, payouts: &mut [Payout]) -> U256 {
     let leaf = |i: usize| -> Part {
         match shares[i] {
             Share::Fixed(fixed) => Part { fixed, ..Part::EMPTY },
@@ -533,23 +522,40 @@ fn to_wei(n: &Normal, x: &[f64], bindings: &[Binding], t: &Tight, payouts: &mut 
     let whole = Part::sum(top.iter().copied());
     let root = if t.budget { n.budget } else { (whole.fixed + scale(whole.free, n.budget)).min(n.budget) };
 
+    // Every wei paid passes through the two `add`s below.
+    let mut spent = U256::ZERO;
     let mut cat_totals = vec![U256::ZERO; top.len()];
-    apportion(root, top.len(), &|j| top[j], &mut |j, a| cat_totals[j] += a);
+    apportion(root, top.len(), |j| top[j], |j, a| cat_totals[j] += a);
     for (c, cat_total) in cat_totals.into_iter().enumerate() {
         let cat = &n.cats[c];
         let groups = &groups[c];
         let mut group_totals = vec![U256::ZERO; groups.len()];
-        apportion(cat_total, groups.len() + cat.loose.len(), &|j| cat_part(c, groups, j), &mut |j, a| match j
-            .checked_sub(groups.len())
-        {
-            Some(k) => payouts[cat.loose[k]].amount += a,
-            None => group_totals[j] += a,
-        });
+        apportion(
+            cat_total,
+            groups.len() + cat.loose.len(),
+            |j| cat_part(c, groups, j),
+            |j, a| match j.checked_sub(groups.len()) {
+                Some(k) => {
+                    payouts[cat.loose[k]].amount += a;
+                    spent += a;
+                }
+                None => group_totals[j] += a,
+            },
+        );
         for (&g, total) in cat.groups.iter().zip(group_totals) {
             let members = &n.groups[g].members;
-            apportion(total, members.len(), &|j| leaf(members[j]), &mut |j, a| payouts[members[j]].amount += a);
+            apportion(
+                total,
+                members.len(),
+                |j| leaf(members[j]),
+                |j, a| {
+                    payouts[members[j]].amount += a;
+                    spent += a;
+                },
+            );
         }
     }
+    spent
 }
 
 /// `share · budget`, rounded down.
@@ -565,7 +571,7 @@ fn scale(share: f64, budget: U256) -> U256 {
 /// `total` (a tight parent whose children's exact bounds overshoot its own
 /// rounding), they are cut in proportion so the sum never does. Part `j`'s
 /// amount is handed to `add(j, ..)` in pieces that sum to it.
-fn apportion(total: U256, len: usize, part: &dyn Fn(usize) -> Part, add: &mut dyn FnMut(usize, U256)) {
+fn apportion<P: Fn(usize) -> Part, A: FnMut(usize, U256)>(total: U256, len: usize, part: P, mut add: A) {
     let base = |p: &Part| p.tight.unwrap_or(p.fixed);
     let is_open = |p: &Part| p.tight.is_none() && !p.weight.is_zero();
     // One pass for the fixed wei, the open parts' levels (payout per
@@ -585,7 +591,9 @@ fn apportion(total: U256, len: usize, part: &dyn Fn(usize) -> Part, add: &mut dy
         }
     }
     if fixed > total {
-        return apportion(total, len, &|j| Part { weight: base(&part(j)), ..Part::EMPTY }, add);
+        // Through references to `dyn`, so this instance is the last.
+        let cut = |j: usize| Part { weight: base(&part(j)), ..Part::EMPTY };
+        return apportion::<&dyn Fn(usize) -> Part, &mut dyn FnMut(usize, U256)>(total, len, &cut, &mut add);
     }
     let rest = total - fixed;
     let one_level = !any_open || hi <= lo * (1.0 + 1e-7);
