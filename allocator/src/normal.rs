@@ -326,6 +326,10 @@ impl Normal {
         let budget = p.budget;
         let policy = &p.policy;
         let count = p.candidates.len();
+        // Leaves and groups are indexed by u32 in the solvers.
+        if u32::try_from(count).is_err() {
+            return Err(ProblemError::TooMany(count));
+        }
         // Candidates usually come sorted by id (the store lists them so):
         // then they are read in place, and one pass (on two threads from
         // `PARALLEL_FROM`) both proves the order strict and sums the

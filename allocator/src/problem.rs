@@ -105,6 +105,9 @@ pub struct Problem {
 /// Why a problem cannot be solved. Each names what to change.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ProblemError {
+    /// More candidates than the solvers index (2^32 - 1).
+    #[error("{0} recipients: at most 4 294 967 295 can be allocated to at once")]
+    TooMany(usize),
     /// Two candidates share an id.
     #[error("recipient {0} appears twice")]
     DuplicateId(u64),
