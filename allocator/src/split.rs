@@ -241,7 +241,7 @@ fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec
     if threshold <= 0.0 {
         return Ok((dropped, x));
     }
-    let short = |x: &[f64], i: usize| x[i] > AT && x[i] < threshold;
+    let short = |v: f64| v > AT && v < threshold;
     'outer: loop {
         // By payout, ties to the lower index. The payouts are positive, so
         // their bit patterns sort as they do: a stable radix sort of 8-byte
@@ -251,7 +251,7 @@ fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec
         // half the bytes of sorting (bits, index) pairs, in fewer passes.
         let mut keyed: Vec<(u32, u32)> = Vec::with_capacity(x.len());
         // Indices fit: `Normal::new` refuses more candidates.
-        keyed.extend((0..x.len()).filter(|&i| short(&x, i)).map(|i| ((x[i].to_bits() >> 32) as u32, i as u32)));
+        keyed.extend((0..x.len()).filter(|&i| short(x[i])).map(|i| ((x[i].to_bits() >> 32) as u32, i as u32)));
         if keyed.is_empty() {
             return Ok((dropped, x));
         }
@@ -279,11 +279,16 @@ fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec
             }
             let mut xk = solve(&d)?;
             let last_needed = (from..k).rev().find(|&j| xk[below[j]] < threshold);
-            for (v, _) in xk.iter_mut().zip(&d).filter(|(_, d)| **d) {
-                *v = 0.0;
+            // One pass: the dropped are zeroed, the rest checked.
+            let mut fine = true;
+            for ((v, &dropped), &below) in xk.iter_mut().zip(&d).zip(&was_below) {
+                if dropped {
+                    *v = 0.0;
+                } else if !below && short(*v) {
+                    fine = false;
+                }
             }
             let last_short = (k..len).rev().find(|&j| xk[below[j]] < threshold);
-            let fine = !(0..xk.len()).any(|i| !was_below[i] && short(&xk, i));
             Ok(Trial { ok: fine && last_short.is_none(), fine, last_short, last_needed, dropped: d, x: xk })
         };
 
