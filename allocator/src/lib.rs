@@ -26,6 +26,7 @@ pub mod devices;
 mod fast;
 mod lp;
 mod normal;
+mod par;
 mod problem;
 mod split;
 mod units;

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use alloy_primitives::{U256, U512};
 
+use crate::par::{PARALLEL_FROM, join};
 use crate::problem::{Limit, Problem, ProblemError};
 use crate::split::Binding;
 use crate::units::{Bps, Category};
@@ -252,14 +253,8 @@ fn scan(candidates: &[crate::Candidate]) -> (bool, U256) {
         let strict = c.windows(2).all(|w| w[0].id < w[1].id);
         (strict, c.iter().fold(U256::ZERO, |acc, c| acc.saturating_add(c.weight)))
     };
-    if candidates.len() < crate::split::PARALLEL_FROM {
-        return part(candidates);
-    }
     let (a, b) = candidates.split_at(candidates.len() / 2);
-    let (first, second) = std::thread::scope(|s| {
-        let second = s.spawn(|| part(b));
-        (part(a), second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    });
+    let (first, second) = join(candidates.len() >= PARALLEL_FROM, || part(a), || part(b));
     let joint = a.last().zip(b.first()).is_none_or(|(x, y)| x.id < y.id);
     (first.0 && second.0 && joint, first.1.saturating_add(second.1))
 }
@@ -485,21 +480,11 @@ impl Normal {
             }
             Ok(out)
         };
-        let mut runs = if count >= crate::split::PARALLEL_FROM {
-            let (first, second) = std::thread::scope(|s| {
-                let second = s.spawn(|| run(count / 2..count, count - count / 2));
-                let first = run(0..count / 2, count);
-                (first, second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            });
-            // The first error by id is the one reported either way.
-            vec![first?, second?]
-        } else {
-            vec![run(0..count, count)?]
-        };
-        let mut joined = runs.remove(0);
-        for r in runs {
-            joined.append(r);
-        }
+        let half = count / 2;
+        let (first, second) = join(count >= PARALLEL_FROM, || run(0..half, count), || run(half..count, count - half));
+        // The first error by id is the one reported either way.
+        let mut joined = first?;
+        joined.append(second?);
         let Run { leaves, floors, members, loose, grouped, per_cat, all } = joined;
         for ((cat, members), loose) in cats.iter_mut().zip(members).zip(loose) {
             (cat.members, cat.loose) = (members, loose);

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lp::LpError;
 use crate::normal::{Normal, Scale, mul_div, to_f64};
+use crate::par::{PARALLEL_FROM, join};
 use crate::problem::{Problem, ProblemError};
 use crate::units::Category;
 use crate::{fast, lp};
@@ -137,25 +138,8 @@ pub fn first_level_lp(problem: &Problem) -> Result<lp::LevelLp, AllocError> {
     Ok(lp::first_round(&Normal::new(problem)?))
 }
 
-/// From this many recipients on, work that does not wait for other work
-/// runs on a second thread: half of the normal form's leaves, the payout
-/// lines (and their targets, which need only the weights: ~80 MB to fill at
-/// a million) while the levels are searched, and the minimum-payout
-/// search's next likely trial beside the current one. Each thread's result
-/// is what one thread would compute, so the split does not depend on it.
-/// Below it a thread costs more than it saves.
-pub(crate) const PARALLEL_FROM: usize = 50_000;
-
 fn run(n: Normal, method: Method) -> Result<Split, AllocError> {
-    let (mut payouts, solved) = if n.leaves.len() >= PARALLEL_FROM {
-        std::thread::scope(|s| {
-            let lines = s.spawn(|| lines(&n));
-            let solved = solve(&n, method);
-            (lines.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), solved)
-        })
-    } else {
-        (lines(&n), solve(&n, method))
-    };
+    let (solved, mut payouts) = join(n.leaves.len() >= PARALLEL_FROM, || solve(&n, method), || lines(&n));
     let (dropped, x) = solved?;
     // Both read which bounds are tight: found once.
     let t = tight(&n, &x);
@@ -255,17 +239,32 @@ fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec
         if keyed.is_empty() {
             return Ok((dropped, x));
         }
-        radsort::sort_by_key(&mut keyed, |k| k.0);
-        // The payouts in that order, for the guess below.
-        let mut sorted: Vec<(f64, usize)> = keyed.iter().map(|&(_, i)| (x[i as usize], i as usize)).collect();
-        let mut start = 0;
-        for run in keyed.chunk_by(|a, b| a.0 == b.0) {
-            let end = start + run.len();
-            if run.len() > 1 {
-                sorted[start..end].sort_by_key(|&(v, _)| v.to_bits());
+        // The pool the first guess below shares out (see there), beside the
+        // sort: neither needs the other.
+        let pool = || -> f64 {
+            (0..x.len())
+                .filter(|&i| {
+                    let l = &n.leaves[i];
+                    !dropped[i] && l.w > 0.0 && x[i] > l.lo + AT && x[i] < l.hi - AT
+                })
+                .map(|i| x[i])
+                .sum()
+        };
+        let order = || {
+            radsort::sort_by_key(&mut keyed, |k| k.0);
+            // The payouts in that order, for the guess below.
+            let mut sorted: Vec<(f64, usize)> = keyed.iter().map(|&(_, i)| (x[i as usize], i as usize)).collect();
+            let mut start = 0;
+            for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+                let end = start + run.len();
+                if run.len() > 1 {
+                    sorted[start..end].sort_by_key(|&(v, _)| v.to_bits());
+                }
+                start = end;
             }
-            start = end;
-        }
+            sorted
+        };
+        let (sorted, free) = join(x.len() >= PARALLEL_FROM, order, pool);
         let below: Vec<usize> = sorted.iter().map(|&(_, i)| i).collect();
         let mut was_below = vec![false; x.len()];
         for &i in &below {
@@ -295,13 +294,6 @@ fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec
         // The first guess: everyone not at a bound of their own shares what
         // the dropped free up, in proportion (one pool; categories and
         // groups make it rough, and the bounds below correct it).
-        let free: f64 = (0..x.len())
-            .filter(|&i| {
-                let l = &n.leaves[i];
-                !dropped[i] && l.w > 0.0 && x[i] > l.lo + AT && x[i] < l.hi - AT
-            })
-            .map(|i| x[i])
-            .sum();
         let mut freed = 0.0;
         let mut guess = len;
         for (k, &(v, _)) in sorted.iter().enumerate() {
@@ -352,10 +344,7 @@ fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec
             let t = match spare.take() {
                 Some((s, t)) if s == k => t,
                 _ if confirm && k < end && n.leaves.len() >= PARALLEL_FROM => {
-                    let (t, next) = std::thread::scope(|s| {
-                        let next = s.spawn(|| trial(k + 1, lo));
-                        (trial(k, lo), next.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-                    });
+                    let (t, next) = join(true, || trial(k, lo), || trial(k + 1, lo));
                     spare = Some((k + 1, next?));
                     t?
                 }

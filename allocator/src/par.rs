@@ -1,0 +1,23 @@
+//! Work shared by two threads, only where each thread computes exactly what
+//! one thread would: a split never depends on how many cores produced it.
+
+/// From this many recipients on, work that does not wait for other work
+/// runs on a second thread: half of the normal form's leaves, the payout
+/// lines (and their targets, which need only the weights: ~80 MB to fill at
+/// a million) while the levels are searched, the minimum-payout search's
+/// bookkeeping beside its sort and its next likely trial beside the current
+/// one. Below it a thread costs more than it saves.
+pub(crate) const PARALLEL_FROM: usize = 50_000;
+
+/// `(a(), b())`, with `b` on a second thread when `parallel`; a panic in
+/// either is resumed here.
+pub(crate) fn join<A, B: Send>(parallel: bool, a: impl FnOnce() -> A, b: impl FnOnce() -> B + Send) -> (A, B) {
+    if !parallel {
+        return (a(), b());
+    }
+    std::thread::scope(|s| {
+        let b = s.spawn(b);
+        let a = a();
+        (a, b.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    })
+}
