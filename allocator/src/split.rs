@@ -168,9 +168,9 @@ fn solve(n: &Normal, method: Method) -> Result<(Vec<bool>, Vec<f64>), LpError> {
     match method {
         Method::ClosedForm => {
             let layout = fast::Layout::new(n);
-            with_minimum_payout(n, &|d: &[bool]| Ok(layout.solve(d)))
+            with_minimum_payout(n, &|d: &[bool], parallel| Ok(layout.solve(d, parallel)))
         }
-        Method::Lp => with_minimum_payout(n, &|d: &[bool]| {
+        Method::Lp => with_minimum_payout(n, &|d: &[bool], _| {
             let mut m = n.clone();
             for (l, _) in m.leaves.iter_mut().zip(d).filter(|(_, d)| **d) {
                 l.drop_out();
@@ -188,8 +188,10 @@ fn solve(n: &Normal, method: Method) -> Result<(Vec<bool>, Vec<f64>), LpError> {
 /// Payouts as shares, one per leaf, with the flagged leaves dropped. A
 /// dropped leaf's entry is what it would be paid at the level its node
 /// reached (NaN when the solver cannot say): the minimum-payout search
-/// learns from it how many it dropped needlessly. Callers zero them.
-type Solver<'a> = dyn Fn(&[bool]) -> Result<Vec<f64>, LpError> + Sync + 'a;
+/// learns from it how many it dropped needlessly. Callers zero them. The
+/// flag says a second thread is free to help (not while two trials run
+/// side by side).
+type Solver<'a> = dyn Fn(&[bool], bool) -> Result<Vec<f64>, LpError> + Sync + 'a;
 
 /// One trial of the minimum-payout search: the `k` smallest of the
 /// recipients under the threshold dropped.
@@ -220,7 +222,7 @@ struct Trial {
 /// threshold per trial, so a million recipients take three or four trials.
 fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec<f64>), LpError> {
     let mut dropped = vec![false; n.leaves.len()];
-    let mut x = solve(&dropped)?;
+    let mut x = solve(&dropped, true)?;
     let threshold = n.min_payout * (1.0 - AT);
     if threshold <= 0.0 {
         return Ok((dropped, x));
@@ -271,12 +273,12 @@ fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec
             was_below[i] = true;
         }
         let len = below.len();
-        let trial = |k: usize, from: usize| -> Result<Trial, LpError> {
+        let trial = |k: usize, from: usize, alone: bool| -> Result<Trial, LpError> {
             let mut d = dropped.clone();
             for &i in &below[..k] {
                 d[i] = true;
             }
-            let mut xk = solve(&d)?;
+            let mut xk = solve(&d, alone)?;
             let last_needed = (from..k).rev().find(|&j| xk[below[j]] < threshold);
             // One pass: the dropped are zeroed, the rest checked.
             let mut fine = true;
@@ -344,16 +346,16 @@ fn with_minimum_payout(n: &Normal, solve: &Solver<'_>) -> Result<(Vec<bool>, Vec
             let t = match spare.take() {
                 Some((s, t)) if s == k => t,
                 _ if confirm && k < end && n.leaves.len() >= PARALLEL_FROM => {
-                    let (t, next) = join(true, || trial(k, lo), || trial(k + 1, lo));
+                    let (t, next) = join(true, || trial(k, lo, false), || trial(k + 1, lo, false));
                     spare = Some((k + 1, next?));
                     t?
                 }
-                _ => trial(k, lo)?,
+                _ => trial(k, lo, true)?,
             };
             if !t.fine && hi.is_none() {
                 // Someone outside `below` fell under it: if that holds with
                 // all of them dropped, they join the next round.
-                let all = if k == len { t } else { trial(len, lo)? };
+                let all = if k == len { t } else { trial(len, lo, true)? };
                 if !all.fine {
                     (dropped, x) = (all.dropped, all.x);
                     continue 'outer;
