@@ -190,13 +190,12 @@ impl Commands {
 
     async fn proposals(&self) -> Result<Reply, Reply> {
         let query = ProposalQuery { state: Some(ProposalState::Active), limit: 10, offset: 0 };
-        let list = self.governance.proposals(query).await.map_err(|e| governance_refusal(&e))?;
+        let list = self.governance.proposals_with_tallies(query).await.map_err(|e| governance_refusal(&e))?;
         if list.is_empty() {
             return Ok(Reply::public().title("Active proposals").text("No proposal is open for voting."));
         }
         let mut r = Reply::public().title("Active proposals");
-        for p in list {
-            let (_, tally) = self.governance.tally(p.id).await.map_err(|e| governance_refusal(&e))?;
+        for (p, tally) in list {
             r = r.field(format!("#{} {}", p.id.get(), p.title.as_str()), summary(&p, &tally));
         }
         Ok(r.text("Send /proposal <id> to see one and vote."))

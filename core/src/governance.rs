@@ -370,6 +370,15 @@ impl Governance {
         Ok(self.store.proposals_with_turnout(query).await?)
     }
 
+    /// Proposals, newest first, each with its live tally, read for the page
+    /// in one transaction rather than a tally each.
+    pub async fn proposals_with_tallies(
+        &self,
+        query: ProposalQuery,
+    ) -> Result<Vec<(Proposal, Tally)>, GovernanceError> {
+        Ok(self.store.proposals_with_tallies(query).await?)
+    }
+
     /// Cancels a pending or active proposal.
     pub async fn cancel(&self, id: ProposalId, actor: &Actor, now: DateTime<Utc>) -> Result<Proposal, GovernanceError> {
         let p = self.store.transition(id, actor, now, |p, _| p.cancel()).await?;

@@ -1,8 +1,10 @@
 //! Proposals: insert, read, list and lifecycle transitions.
 
+use std::collections::HashMap;
+
 use alloy_primitives::B256;
 use chrono::{DateTime, Utc};
-use sqlx::{Sqlite, Transaction};
+use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use super::{Store, StoreError, audit, corrupt, from_millis, to_millis};
 use crate::domain::{
@@ -33,6 +35,25 @@ struct Row {
     threshold_bps: i64,
     state: String,
     created_at: i64,
+}
+
+/// A page of proposals with their turnouts, newest first.
+async fn turnout_page<'e>(
+    db: impl sqlx::Executor<'e, Database = Sqlite>,
+    q: &ProposalQuery,
+) -> Result<Vec<(Proposal, Turnout)>, StoreError> {
+    let rows: Vec<TurnoutRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        ", voter_count, participation FROM proposals WHERE (?1 IS NULL OR state = ?1) \
+         ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+    ))
+    .bind(q.state.map(ProposalState::as_str))
+    .bind(i64::from(q.limit))
+    .bind(i64::from(q.offset))
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(<(Proposal, Turnout)>::try_from).collect()
 }
 
 /// A proposal with the live tally's totals kept on its own row.
@@ -233,18 +254,38 @@ impl Store {
     /// participation on its row (see [`Store::live_tally`]), so a list never
     /// reads the tallies.
     pub async fn proposals_with_turnout(&self, q: ProposalQuery) -> Result<Vec<(Proposal, Turnout)>, StoreError> {
-        let rows: Vec<TurnoutRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            columns!(),
-            ", voter_count, participation FROM proposals WHERE (?1 IS NULL OR state = ?1) \
-             ORDER BY id DESC LIMIT ?2 OFFSET ?3"
-        ))
-        .bind(q.state.map(ProposalState::as_str))
-        .bind(i64::from(q.limit))
-        .bind(i64::from(q.offset))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(<(Proposal, Turnout)>::try_from).collect()
+        turnout_page(&self.pool, &q).await
+    }
+
+    /// Proposals, newest first, each with its live tally (per-choice
+    /// totals, for lists that show them): the page and its tally rows in two
+    /// statements of one read transaction, so each tally agrees with its
+    /// turnout, rather than a tally read per proposal.
+    pub async fn proposals_with_tallies(&self, q: ProposalQuery) -> Result<Vec<(Proposal, Tally)>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let page = turnout_page(&mut *tx, &q).await?;
+        let mut rows: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+        if !page.is_empty() {
+            let mut query =
+                QueryBuilder::<Sqlite>::new("SELECT proposal_id, choice, power FROM tallies WHERE proposal_id IN (");
+            let mut ids = query.separated(", ");
+            for (p, _) in &page {
+                ids.push_bind(p.id.get());
+            }
+            ids.push_unseparated(")");
+            let found: Vec<(i64, i64, String)> = query.build_query_as().fetch_all(&mut *tx).await?;
+            for (id, choice, power) in found {
+                rows.entry(id).or_default().push((choice, power));
+            }
+        }
+        tx.commit().await?;
+        page.into_iter()
+            .map(|(p, t)| {
+                let totals = super::votes::choice_totals(&p, rows.remove(&p.id.get()).unwrap_or_default())?;
+                let tally = Tally::from_parts(totals, t.participation, t.voters);
+                Ok((p, tally))
+            })
+            .collect()
     }
 
     /// How many proposals there are in `state` (or in all states).

@@ -375,6 +375,16 @@ pub(super) async fn live_tally(
             .fetch_one(&mut **tx)
             .await?;
     let power = Amount::parse_wei(&power).map_err(|e| corrupt("proposals.participation", e))?;
+    let totals = choice_totals(proposal, rows)?;
+    let voters = u64::try_from(voters).map_err(|e| corrupt("proposals.voter_count", e))?;
+    Ok(Tally::from_parts(totals, power, voters))
+}
+
+/// A proposal's per-choice totals from its `tallies` rows (choice, power).
+pub(super) fn choice_totals(
+    proposal: &Proposal,
+    rows: impl IntoIterator<Item = (i64, String)>,
+) -> Result<Vec<Amount>, StoreError> {
     let mut totals = vec![Amount::ZERO; proposal.choices.len()];
     for (choice, power) in rows {
         let slot = usize::try_from(choice)
@@ -383,8 +393,7 @@ pub(super) async fn live_tally(
             .ok_or_else(|| corrupt("tallies.choice", choice))?;
         *slot = Amount::parse_wei(&power).map_err(|e| corrupt("tallies.power", e))?;
     }
-    let voters = u64::try_from(voters).map_err(|e| corrupt("proposals.voter_count", e))?;
-    Ok(Tally::from_parts(totals, power, voters))
+    Ok(totals)
 }
 
 async fn write_tally(tx: &mut Transaction<'static, Sqlite>, id: ProposalId, tally: &Tally) -> Result<(), StoreError> {
@@ -545,6 +554,24 @@ mod tests {
         let one = super::super::ProposalQuery { limit: 1, offset: 1, ..Default::default() };
         let page = store.proposals_with_turnout(one).await.unwrap();
         assert_eq!(page.iter().map(|(p, t)| (p.id, t.voters)).collect::<Vec<_>>(), [(b.id, 1)]);
+    }
+
+    #[tokio::test]
+    async fn a_page_of_proposals_with_tallies_equals_each_ones_live_tally() {
+        let (store, _dir) = temp_store().await;
+        let (a, b, c) = (active_proposal(&store).await, active_proposal(&store).await, active_proposal(&store).await);
+        store.record_votes(&a, &[vote(&a, 1, "1", U256::from(5)), vote(&a, 2, "2", U256::from(7))]).await.unwrap();
+        store.record_vote(&b, &vote(&b, 1, "1", U256::from(3))).await.unwrap();
+        store.record_vote(&b, &vote(&b, 1, "3", U256::from(4))).await.unwrap();
+        let page = store.proposals_with_tallies(super::super::ProposalQuery::default()).await.unwrap();
+        assert_eq!(page.iter().map(|(p, _)| p.id).collect::<Vec<_>>(), [c.id, b.id, a.id], "newest first");
+        for (p, tally) in &page {
+            assert_eq!(tally, &store.live_tally(p).await.unwrap(), "proposal {}", p.id);
+        }
+        let (_, a_tally) = &page[2];
+        assert_eq!(a_tally.totals().iter().map(|t| t.wei()).collect::<Vec<_>>()[..2], [U256::from(5), U256::from(7)]);
+        let none = super::super::ProposalQuery { offset: 3, ..Default::default() };
+        assert!(store.proposals_with_tallies(none).await.unwrap().is_empty(), "past the last page");
     }
 
     #[tokio::test]
