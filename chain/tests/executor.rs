@@ -14,7 +14,7 @@ use common::{anvil, wallet};
 use iodao_chain::contracts::Distributor;
 use iodao_chain::executor::AlloyPayouts;
 use iodao_core::execution::{Executor, PayoutChain, Step};
-use iodao_core::store::NewEpoch;
+use iodao_core::store::{NewEpoch, TxState};
 use iodao_core::{Actor, Address, Amount, Category, PayoutRow, Store};
 
 /// An epoch of `n` payouts stored the way an epoch run stores them.
@@ -83,7 +83,9 @@ async fn an_epoch_is_paid_in_journaled_batches_exactly_once() {
     }
     assert_eq!(store.epoch(1).await.expect("epoch").expect("exists").state, "executed");
     let journal = store.batches(1).await.expect("journal");
-    assert!(journal.iter().all(|b| b.state == "confirmed" && b.tx_hash.is_some() && b.gas_used.is_some()));
+    assert!(
+        journal.iter().all(|b| b.tx.state == TxState::Confirmed && b.tx.tx_hash.is_some() && b.tx.gas_used.is_some())
+    );
 
     // Again: everything is already confirmed; nothing is sent or paid.
     let again = ex.execute(1, &|_| {}).await.expect("again");

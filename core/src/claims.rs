@@ -19,7 +19,7 @@ use chrono::Utc;
 
 use crate::domain::Address;
 use crate::execution::{ChainFailure, ExecError, Landed, Sent, decode_pairs, encode_pairs, transfers};
-use crate::store::Store;
+use crate::store::{Store, TxState};
 
 /// The chain side of claim-mode payouts (implemented by the chain crate).
 #[async_trait]
@@ -90,11 +90,11 @@ impl ClaimExecutor {
             report(&s);
             steps.push(s);
         };
-        if row.state == "confirmed" {
+        if row.tx.state == TxState::Confirmed {
             note(ClaimStep::AlreadyConfirmed);
             return Ok(steps);
         }
-        if let (Some(tx), "sent") = (&row.tx_hash, row.state.as_str())
+        if let (Some(tx), TxState::Sent) = (&row.tx.tx_hash, row.tx.state)
             && let Landed::Mined { block, gas_used, success: true } = self.chain.wait_landed(tx).await?
         {
             self.store.claims_confirmed(epoch, Some(tx), Some(block), Some(gas_used), Utc::now()).await?;

@@ -336,9 +336,9 @@ impl PaymentJournal {
     /// The transactions sent so far: the batches', or else the root's.
     pub fn transactions(&self) -> Vec<String> {
         if self.batches.is_empty() {
-            self.claim.iter().filter_map(|c| c.tx_hash.clone()).collect()
+            self.claim.iter().filter_map(|c| c.tx.tx_hash.clone()).collect()
         } else {
-            self.batches.iter().filter_map(|b| b.tx_hash.clone()).collect()
+            self.batches.iter().filter_map(|b| b.tx.tx_hash.clone()).collect()
         }
     }
 }

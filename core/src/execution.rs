@@ -17,7 +17,7 @@ use chrono::Utc;
 
 use crate::devices::{BundleDevices, owner_payouts};
 use crate::domain::Address;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, TxState};
 
 /// A batch to pay.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -172,12 +172,12 @@ impl Executor {
         };
         for row in self.store.batches(epoch).await? {
             let b = row.batch;
-            if row.state == "confirmed" {
+            if row.tx.state == TxState::Confirmed {
                 note(Step::AlreadyConfirmed(b));
                 continue;
             }
             // A sent batch: find out what became of it before anything else.
-            if let (Some(tx), "sent") = (&row.tx_hash, row.state.as_str())
+            if let (Some(tx), TxState::Sent) = (&row.tx.tx_hash, row.tx.state)
                 && let Landed::Mined { block, gas_used, success: true } = self.chain.wait_landed(tx).await?
             {
                 self.store.batch_confirmed(epoch, b, Some(tx), Some(block), Some(gas_used), Utc::now()).await?;

@@ -174,18 +174,18 @@ pub async fn page(State(s): State<AppState>, Path(raw): Path<String>) -> Result<
         .into_iter()
         .map(|b| BatchView {
             batch: b.batch,
-            state: b.state,
-            href: b.tx_hash.as_ref().and_then(|tx| explorer.as_ref().map(|base| format!("{base}{tx}"))),
-            tx: b.tx_hash,
-            block: b.block.map(|v| v.to_string()).unwrap_or_default(),
-            gas: b.gas_used.map(|v| v.to_string()).unwrap_or_default(),
+            state: b.tx.state.to_string(),
+            href: b.tx.tx_hash.as_ref().and_then(|tx| explorer.as_ref().map(|base| format!("{base}{tx}"))),
+            tx: b.tx.tx_hash,
+            block: b.tx.block.map(|v| v.to_string()).unwrap_or_default(),
+            gas: b.tx.gas_used.map(|v| v.to_string()).unwrap_or_default(),
         })
         .collect();
     let claim = journal.claim.map(|c| ClaimView {
-        href: c.tx_hash.as_ref().and_then(|tx| explorer.as_ref().map(|base| format!("{base}{tx}"))),
-        tx: c.tx_hash,
+        href: c.tx.tx_hash.as_ref().and_then(|tx| explorer.as_ref().map(|base| format!("{base}{tx}"))),
+        tx: c.tx.tx_hash,
         root: c.root,
-        state: c.state,
+        state: c.tx.state.to_string(),
         total: Amount::parse_wei(&c.total).map(view::iotx).unwrap_or(c.total),
     });
     let page = DetailPage {

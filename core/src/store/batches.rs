@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::journal::{ColumnNames, TxProgress};
 use super::{Store, StoreError, corrupt, to_millis};
 
 /// One batch as journaled.
@@ -15,33 +16,23 @@ pub struct BatchRow {
     pub distributor: String,
     /// [address, wei] pairs as JSON text.
     pub recipients: String,
-    /// planned, sent or confirmed.
-    pub state: String,
-    /// The transaction, once sent.
-    pub tx_hash: Option<String>,
-    /// Its nonce.
-    pub nonce: Option<u64>,
-    /// The block it was confirmed in.
-    pub block: Option<u64>,
-    /// Gas it used.
-    pub gas_used: Option<u64>,
+    /// Its transaction's progress.
+    pub tx: TxProgress,
 }
 
 type BatchTuple = (i64, i64, String, String, String, Option<String>, Option<i64>, Option<i64>, Option<i64>);
 
+const PROGRESS: ColumnNames =
+    ["payout_batches.state", "payout_batches.nonce", "payout_batches.block", "payout_batches.gas_used"];
+
 fn batch_row(r: BatchTuple) -> Result<BatchRow, StoreError> {
     let (epoch, batch, distributor, recipients, state, tx_hash, nonce, block, gas) = r;
-    let num = |what: &'static str, v: i64| u64::try_from(v).map_err(|e| corrupt(what, e));
     Ok(BatchRow {
-        epoch: num("payout_batches.epoch", epoch)?,
+        epoch: u64::try_from(epoch).map_err(|e| corrupt("payout_batches.epoch", e))?,
         batch: u32::try_from(batch).map_err(|e| corrupt("payout_batches.batch", e))?,
         distributor,
         recipients,
-        state,
-        tx_hash,
-        nonce: nonce.map(|n| num("payout_batches.nonce", n)).transpose()?,
-        block: block.map(|n| num("payout_batches.block", n)).transpose()?,
-        gas_used: gas.map(|n| num("payout_batches.gas_used", n)).transpose()?,
+        tx: TxProgress::from_columns(PROGRESS, (state, tx_hash, nonce, block, gas))?,
     })
 }
 

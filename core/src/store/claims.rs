@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::journal::{ColumnNames, TxProgress};
 use super::{Store, StoreError, corrupt, to_millis};
 
 /// An epoch's root as journaled.
@@ -17,34 +18,23 @@ pub struct ClaimRootRow {
     pub total: String,
     /// [address, wei] pairs as JSON text; leaf i is (i, address, wei).
     pub leaves: String,
-    /// planned, sent or confirmed.
-    pub state: String,
-    /// The `setRoot` transaction, once sent.
-    pub tx_hash: Option<String>,
-    /// Its nonce.
-    pub nonce: Option<u64>,
-    /// The block it was confirmed in.
-    pub block: Option<u64>,
-    /// Gas it used.
-    pub gas_used: Option<u64>,
+    /// The `setRoot` transaction's progress.
+    pub tx: TxProgress,
 }
 
 type RootTuple = (i64, String, String, String, String, String, Option<String>, Option<i64>, Option<i64>, Option<i64>);
 
+const PROGRESS: ColumnNames = ["claim_roots.state", "claim_roots.nonce", "claim_roots.block", "claim_roots.gas_used"];
+
 fn root_row(r: RootTuple) -> Result<ClaimRootRow, StoreError> {
     let (epoch, distributor, root, total, leaves, state, tx_hash, nonce, block, gas) = r;
-    let num = |what: &'static str, v: i64| u64::try_from(v).map_err(|e| corrupt(what, e));
     Ok(ClaimRootRow {
-        epoch: num("claim_roots.epoch", epoch)?,
+        epoch: u64::try_from(epoch).map_err(|e| corrupt("claim_roots.epoch", e))?,
         distributor,
         root,
         total,
         leaves,
-        state,
-        tx_hash,
-        nonce: nonce.map(|n| num("claim_roots.nonce", n)).transpose()?,
-        block: block.map(|n| num("claim_roots.block", n)).transpose()?,
-        gas_used: gas.map(|n| num("claim_roots.gas_used", n)).transpose()?,
+        tx: TxProgress::from_columns(PROGRESS, (state, tx_hash, nonce, block, gas))?,
     })
 }
 

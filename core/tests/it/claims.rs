@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use iodao_allocator::Policy;
 use iodao_core::claims::leaves;
 use iodao_core::execution::{ExecError, plan, transfers};
+use iodao_core::store::TxState;
 use iodao_core::{Actor, Allocations, Amount, Category, EpochSettings, Epochs};
 
 use crate::helpers::*;
@@ -38,7 +39,7 @@ async fn claim_leaves_are_the_epochs_non_zero_transfers_and_stay_as_journaled() 
         .plan_claims(1, "0xD15", "0xr00t", "500", r#"[["0xb0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0","7"]]"#, t(2))
         .await
         .unwrap();
-    assert_eq!((row.state.as_str(), row.root.as_str()), ("planned", "0xr00t"));
+    assert_eq!((row.tx.state, row.root.as_str()), (TxState::Planned, "0xr00t"));
     // Planned again with other values: the journal keeps the first.
     let again = store.plan_claims(1, "0xD15", "0xother", "1", "[]", t(3)).await.unwrap();
     assert_eq!(again.root, "0xr00t");
@@ -98,7 +99,7 @@ async fn the_payment_journal_reads_back_a_claim_root_with_its_leaves_and_transac
     store.claims_sent(1, "0x5e7", 3, t(3)).await.unwrap();
     let journal = epochs.payment(1).await.unwrap();
     assert!(journal.batches.is_empty());
-    assert_eq!(journal.claim.as_ref().map(|c| c.state.as_str()), Some("sent"));
+    assert_eq!(journal.claim.as_ref().map(|c| c.tx.state), Some(TxState::Sent));
     assert_eq!(journal.transactions(), ["0x5e7"]);
     let (root, leaves) = epochs.claims(1).await.unwrap().expect("journaled");
     assert_eq!(root.root, "0xr00t");
@@ -113,7 +114,7 @@ async fn the_payment_journal_reads_back_pushed_batches_and_their_transactions() 
     store.plan_batches(1, "0xD15", &["[]".to_owned(), "[]".to_owned()], t(2)).await.unwrap();
     store.batch_sent(1, 1, "0xb1", 4, t(3)).await.unwrap();
     let journal = epochs.payment(1).await.unwrap();
-    assert_eq!(journal.batches.iter().map(|b| b.state.as_str()).collect::<Vec<_>>(), ["planned", "sent"]);
+    assert_eq!(journal.batches.iter().map(|b| b.tx.state).collect::<Vec<_>>(), [TxState::Planned, TxState::Sent]);
     assert!(journal.claim.is_none());
     assert_eq!(journal.transactions(), ["0xb1"], "only a sent batch has a transaction");
     assert!(epochs.claims(1).await.unwrap().is_none());
