@@ -9,9 +9,15 @@
 //! (see [`crate::devices`]); the bundle records each device's registration,
 //! owner, score and part, and the verifier recomputes the parts.
 //!
-//! One epoch per scheduled slot: running a slot twice stores nothing the
-//! second time. Execution on-chain (the chain crate) starts from the stored
-//! payouts.
+//! One epoch per scheduled slot, through stored states: *open* (its
+//! snapshot block chosen), *tallied* (the recipients and every vote with its
+//! power at that block stored), *allocated* (split, payouts and bundle
+//! stored), then *executing* and *executed* as it is paid; or *failed*, with
+//! the reason. A crash leaves the state it reached and the next run resumes
+//! from it (a tallied epoch is split from its stored inputs, never read
+//! again); a failed one starts afresh when run again; an allocated one is
+//! never run twice. Execution on-chain (the chain crate) starts from the
+//! stored payouts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,7 +34,7 @@ use crate::devices::{
 use crate::domain::{Address, Allocation, Amount, Bps, Category, RecipientId};
 use crate::execution::decode_pairs;
 use crate::stake::{StakeError, StakeSource};
-use crate::store::{BatchRow, ClaimRootRow, EpochRow, NewEpoch, PayoutRow, Store, StoreError};
+use crate::store::{BatchRow, ClaimRootRow, EpochRow, NewEpoch, PayoutRow, RunRow, RunState, Store, StoreError};
 
 /// A recipient's own bounds, from the DAO's configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -234,6 +240,29 @@ fn verify_devices(bundle: &Bundle) -> Result<(), VerifyError> {
     Ok(())
 }
 
+/// Published votes as the allocator's input; a malformed one is named
+/// (its voter as written) with what is wrong.
+fn staked(votes: &[BundleVote]) -> Result<Vec<StakedAllocation>, (String, String)> {
+    votes
+        .iter()
+        .map(|v| {
+            let bad = |e: String| (v.voter.clone(), e);
+            let voter = Address::parse(&v.voter).map_err(|e| bad(e.to_string()))?;
+            let entries = v
+                .entries
+                .iter()
+                .map(|&(id, bps)| Ok((RecipientId::from_store(i64::try_from(id)?), bps)))
+                .collect::<Result<Vec<_>, std::num::TryFromIntError>>()
+                .map_err(|e| bad(e.to_string()))?;
+            Ok(StakedAllocation {
+                voter,
+                power: Amount::from_wei(v.power),
+                allocation: Allocation::from_stored(entries),
+            })
+        })
+        .collect()
+}
+
 /// Recomputes an epoch from its bundle: the digest, every recipient's weight
 /// from the published votes, and the split to the wei.
 pub fn verify(bundle: &Bundle) -> Result<(), VerifyError> {
@@ -241,21 +270,7 @@ pub fn verify(bundle: &Bundle) -> Result<(), VerifyError> {
     if computed != bundle.digest {
         return Err(VerifyError::Digest { recorded: bundle.digest.clone(), computed });
     }
-    let mut votes = Vec::with_capacity(bundle.votes.len());
-    for v in &bundle.votes {
-        let voter = Address::parse(&v.voter).map_err(|e| VerifyError::BadVote(v.voter.clone(), e.to_string()))?;
-        let entries = v
-            .entries
-            .iter()
-            .map(|&(id, bps)| Ok((RecipientId::from_store(i64::try_from(id)?), bps)))
-            .collect::<Result<Vec<_>, std::num::TryFromIntError>>()
-            .map_err(|e| VerifyError::BadVote(v.voter.clone(), e.to_string()))?;
-        votes.push(StakedAllocation {
-            voter,
-            power: Amount::from_wei(v.power),
-            allocation: Allocation::from_stored(entries),
-        });
-    }
+    let votes = staked(&bundle.votes).map_err(|(voter, e)| VerifyError::BadVote(voter, e))?;
     let computed = weights(&votes).ok_or(VerifyError::Split("the weights overflow".into()))?;
     let ids: Vec<u64> = bundle.recipients.iter().map(|r| r.id).collect();
     let mut candidate_ids: Vec<u64> = bundle.problem.candidates.iter().map(|c| c.id).collect();
@@ -290,7 +305,8 @@ pub fn verify(bundle: &Bundle) -> Result<(), VerifyError> {
     verify_devices(bundle)
 }
 
-/// Why an epoch could not be planned, run or read. Nothing was stored.
+/// Why an epoch could not be planned, run or read. A run that fails after
+/// it is opened is stored as failed, with this as its reason.
 #[derive(Debug, thiserror::Error)]
 pub enum EpochError {
     /// Votes or power could not be read.
@@ -311,6 +327,13 @@ pub enum EpochError {
     /// A journaled claim root's leaves do not parse.
     #[error("epoch {0}'s journaled claims are corrupt: {1}")]
     CorruptJournal(u64, String),
+    /// The slot's run disappeared without an epoch (the database was
+    /// changed by hand?).
+    #[error("the run of slot {0} disappeared before it was allocated")]
+    RunVanished(DateTime<Utc>),
+    /// A tallied run's stored inputs do not parse.
+    #[error("epoch {0}'s tallied inputs are corrupt: {1}")]
+    CorruptInputs(u64, String),
     /// A device program lists devices but no registry is configured.
     #[error(
         "recipient `{0}` lists devices, but no ioID registry is configured to check them (config key `chain.ioid_registry`)"
@@ -352,6 +375,16 @@ pub enum Ran {
     Existing(EpochRow),
 }
 
+/// What a run reads before it splits: the active recipients and every
+/// standing allocation with its voter's power at the snapshot block. Stored
+/// when the run is tallied (so a crash after it resumes from these, not
+/// from a second reading), and published in the bundle.
+#[derive(Serialize, Deserialize)]
+struct Inputs {
+    recipients: Vec<BundleRecipient>,
+    votes: Vec<BundleVote>,
+}
+
 /// Told how far reading voting power has got: (voters done, voters).
 pub type Progress = Arc<dyn Fn(usize, usize) + Send + Sync>;
 
@@ -383,14 +416,15 @@ impl Epochs {
     /// parts of the program's payout in `split`.
     async fn split_devices(
         &self,
-        recipients: &[crate::domain::Recipient],
+        recipients: &[BundleRecipient],
         split: &Split,
         block: u64,
     ) -> Result<Vec<BundleDevices>, EpochError> {
         let listed = self.store.devices().await?;
         let mut out = Vec::new();
         for r in recipients {
-            let Some(list) = listed.get(&r.id).filter(|l| !l.is_empty()) else { continue };
+            let Ok(key) = i64::try_from(r.id) else { continue };
+            let Some(list) = listed.get(&RecipientId::from_store(key)).filter(|l| !l.is_empty()) else { continue };
             let registry = self.devices.as_ref().ok_or_else(|| EpochError::NoDeviceRegistry(r.name.clone()))?;
             let mut devices = Vec::with_capacity(list.len());
             for d in list {
@@ -406,13 +440,12 @@ impl Epochs {
                     amount: U256::ZERO,
                 });
             }
-            let id = r.id.get().unsigned_abs();
-            let amount = split.payouts.iter().find(|p| p.id == id).map_or(U256::ZERO, |p| p.amount);
+            let amount = split.payouts.iter().find(|p| p.id == r.id).map_or(U256::ZERO, |p| p.amount);
             let parts = shares(amount, &devices);
             for (d, a) in devices.iter_mut().zip(parts) {
                 d.amount = a;
             }
-            out.push(BundleDevices { recipient: id, devices });
+            out.push(BundleDevices { recipient: r.id, devices });
         }
         Ok(out)
     }
@@ -428,12 +461,15 @@ impl Epochs {
         &self.settings
     }
 
-    /// The bundle the next epoch would have if run for `slot` now: nothing
-    /// is stored (the dry run).
-    pub async fn plan(&self, slot: DateTime<Utc>) -> Result<Bundle, EpochError> {
-        let epochs = self.store.epochs().await?;
-        let number = epochs.first().map_or(1, |e| e.number + 1);
-        let block = self.stake.current_block().await?;
+    /// The number the next epoch gets: after every epoch and run so far.
+    async fn next_number(&self) -> Result<u64, EpochError> {
+        let last = self.store.epochs().await?.first().map_or(0, |e| e.number);
+        let run = self.store.runs().await?.first().map_or(0, |r| r.number);
+        Ok(last.max(run) + 1)
+    }
+
+    /// Reads the inputs at `block`.
+    async fn read_inputs(&self, block: u64) -> Result<Inputs, EpochError> {
         let recipients: Vec<_> = self.allocations.recipients().await?.into_iter().filter(|r| r.active).collect();
         let report = |done: usize, total: usize| {
             if let Some(p) = &self.progress {
@@ -441,50 +477,7 @@ impl Epochs {
             }
         };
         let votes = self.allocations.votes_at(block, &report).await?;
-        let weight = weights(&votes).ok_or(AllocationsError::Overflow)?;
-
-        // Smoothing compares with the previous epoch's payouts.
-        let (previous, previous_budget) = match epochs.first() {
-            Some(e) => {
-                let paid: BTreeMap<i64, U256> = self
-                    .store
-                    .epoch_payouts(e.number)
-                    .await?
-                    .into_iter()
-                    .map(|p| (p.recipient_id, p.amount.wei()))
-                    .collect();
-                (paid, Some(e.budget.wei()))
-            }
-            None => (BTreeMap::new(), None),
-        };
-        let candidates = recipients
-            .iter()
-            .map(|r| {
-                let bounds = self.settings.recipients.get(&r.name).cloned().unwrap_or_default();
-                Candidate {
-                    id: r.id.get().unsigned_abs(),
-                    category: r.category,
-                    weight: weight.get(&r.id).map_or(U256::ZERO, Amount::wei),
-                    cap: bounds.cap,
-                    floor: bounds.floor,
-                    group: bounds.group,
-                    previous: previous.get(&r.id.get()).copied(),
-                }
-            })
-            .collect();
-        let problem = Problem {
-            budget: self.settings.budget.wei(),
-            previous_budget,
-            candidates,
-            policy: self.settings.policy.clone(),
-        };
-        let split = allocate(&problem)?;
-        let devices = self.split_devices(&recipients, &split, block).await?;
-        let mut bundle = Bundle {
-            format: Bundle::FORMAT,
-            epoch: number,
-            slot,
-            snapshot_block: block,
+        Ok(Inputs {
             recipients: recipients
                 .iter()
                 .map(|r| BundleRecipient {
@@ -502,6 +495,60 @@ impl Epochs {
                     entries: v.allocation.entries().iter().map(|(r, b)| (r.get().unsigned_abs(), *b)).collect(),
                 })
                 .collect(),
+        })
+    }
+
+    /// Splits the budget from the inputs: the epoch's bundle.
+    async fn split(&self, number: u64, slot: DateTime<Utc>, block: u64, inputs: Inputs) -> Result<Bundle, EpochError> {
+        let votes =
+            staked(&inputs.votes).map_err(|(voter, e)| EpochError::CorruptInputs(number, format!("{voter}: {e}")))?;
+        let weight = weights(&votes).ok_or(AllocationsError::Overflow)?;
+        // Smoothing compares with the previous epoch's payouts.
+        let (previous, previous_budget) = match self.store.epochs().await?.into_iter().find(|e| e.number < number) {
+            Some(e) => {
+                let paid: BTreeMap<i64, U256> = self
+                    .store
+                    .epoch_payouts(e.number)
+                    .await?
+                    .into_iter()
+                    .map(|p| (p.recipient_id, p.amount.wei()))
+                    .collect();
+                (paid, Some(e.budget.wei()))
+            }
+            None => (BTreeMap::new(), None),
+        };
+        let candidates = inputs
+            .recipients
+            .iter()
+            .map(|r| {
+                let bounds = self.settings.recipients.get(&r.name).cloned().unwrap_or_default();
+                let key = i64::try_from(r.id).ok();
+                Candidate {
+                    id: r.id,
+                    category: r.category,
+                    weight: key.and_then(|k| weight.get(&RecipientId::from_store(k))).map_or(U256::ZERO, Amount::wei),
+                    cap: bounds.cap,
+                    floor: bounds.floor,
+                    group: bounds.group,
+                    previous: key.and_then(|k| previous.get(&k)).copied(),
+                }
+            })
+            .collect();
+        let problem = Problem {
+            budget: self.settings.budget.wei(),
+            previous_budget,
+            candidates,
+            policy: self.settings.policy.clone(),
+        };
+        let split = allocate(&problem)?;
+        let devices = self.split_devices(&inputs.recipients, &split, block).await?;
+        let mut bundle = Bundle {
+            format: Bundle::FORMAT,
+            epoch: number,
+            slot,
+            snapshot_block: block,
+            recipients: inputs.recipients,
+            votes: inputs.votes,
             problem,
             split,
             devices,
@@ -511,13 +558,84 @@ impl Epochs {
         Ok(bundle)
     }
 
-    /// Runs the epoch of `slot`: plans it and stores it with its payouts, or
-    /// finds the slot's epoch already stored and stores nothing.
+    /// The bundle the next epoch would have if run for `slot` now: nothing
+    /// is stored (the dry run).
+    pub async fn plan(&self, slot: DateTime<Utc>) -> Result<Bundle, EpochError> {
+        let number = match self.store.run_for(slot).await? {
+            Some(run) => run.number,
+            None => self.next_number().await?,
+        };
+        let block = self.stake.current_block().await?;
+        let inputs = self.read_inputs(block).await?;
+        self.split(number, slot, block, inputs).await
+    }
+
+    /// Opens the run of `slot` at the current block (its snapshot), or
+    /// returns the slot's run as it stands; a failed run is opened again,
+    /// afresh. Nothing is read but the block number. `None` if the slot's
+    /// epoch is allocated already.
+    pub async fn open(&self, slot: DateTime<Utc>, now: DateTime<Utc>) -> Result<Option<RunRow>, EpochError> {
+        match self.store.run_for(slot).await? {
+            Some(run) if run.state != RunState::Failed => Ok(Some(run)),
+            _ => {
+                let block = self.stake.current_block().await?;
+                Ok(self.store.open_run(slot, block, now).await?)
+            }
+        }
+    }
+
+    /// Tallies the open run of `slot` (opening it first if need be): reads
+    /// the recipients and every voter's power at its snapshot block and
+    /// stores them. A run already tallied is returned as it is; a failure is
+    /// stored as the run's. `None` if the slot's epoch is allocated already.
+    pub async fn tally(&self, slot: DateTime<Utc>, now: DateTime<Utc>) -> Result<Option<RunRow>, EpochError> {
+        let Some(run) = self.open(slot, now).await? else { return Ok(None) };
+        if run.state != RunState::Open {
+            return Ok(Some(run));
+        }
+        let inputs = match self.read_inputs(run.snapshot_block).await {
+            Ok(inputs) => inputs,
+            Err(e) => return Err(self.failed(slot, e, now).await),
+        };
+        let json = serde_json::to_string(&inputs).map_err(|e| EpochError::CorruptInputs(run.number, e.to_string()))?;
+        self.store.tally_run(slot, &json, now).await?;
+        // As stored: if another process tallied it first, its inputs.
+        Ok(self.store.run_for(slot).await?)
+    }
+
+    /// Stores `e` as the reason the run of `slot` failed (unless the store
+    /// itself failed: then nothing can be stored) and returns it.
+    async fn failed(&self, slot: DateTime<Utc>, e: EpochError, now: DateTime<Utc>) -> EpochError {
+        if matches!(e, EpochError::Store(_)) {
+            return e;
+        }
+        tracing::warn!(error = %e, %slot, "epoch run failed");
+        match self.store.fail_run(slot, &e.to_string(), now).await {
+            Ok(()) => e,
+            Err(store) => store.into(),
+        }
+    }
+
+    /// Runs the epoch of `slot` through its states — open (snapshot block
+    /// chosen), tallied (inputs stored), allocated (split and payouts
+    /// stored) — from wherever an earlier run stopped, or finds the slot's
+    /// epoch already allocated and stores nothing. A failure is stored with
+    /// its reason; running the slot again starts it afresh.
     pub async fn run(&self, slot: DateTime<Utc>, now: DateTime<Utc>) -> Result<Ran, EpochError> {
         if let Some(existing) = self.store.epochs().await?.into_iter().find(|e| e.slot == slot) {
             return Ok(Ran::Existing(existing));
         }
-        let bundle = self.plan(slot).await?;
+        let Some(run) = self.tally(slot, now).await? else { return self.existing(slot).await };
+        let inputs = run
+            .inputs
+            .as_deref()
+            .ok_or_else(|| "missing".to_owned())
+            .and_then(|json| serde_json::from_str(json).map_err(|e| e.to_string()))
+            .map_err(|e| EpochError::CorruptInputs(run.number, e))?;
+        let bundle = match self.split(run.number, slot, run.snapshot_block, inputs).await {
+            Ok(bundle) => bundle,
+            Err(e) => return Err(self.failed(slot, e, now).await),
+        };
         let address: BTreeMap<u64, &str> = bundle.recipients.iter().map(|r| (r.id, r.payout.as_str())).collect();
         let payouts: Vec<PayoutRow> = bundle
             .split
@@ -548,21 +666,33 @@ impl Epochs {
             bundle: &json,
             payouts: &payouts,
         };
-        let inserted = self.store.insert_epoch(&row, now).await?;
-        let stored = self.store.epochs().await?.into_iter().find(|e| e.slot == slot);
-        match (inserted, stored) {
-            (true, Some(e)) => {
-                tracing::info!(epoch = e.number, spent = %e.spent, "epoch allocated");
-                Ok(Ran::New(e))
-            }
-            (false, Some(e)) => Ok(Ran::Existing(e)),
-            (_, None) => Err(EpochError::CorruptBundle(bundle.epoch, "stored but not found".into())),
+        if !self.store.insert_epoch(&row, now).await? {
+            return self.existing(slot).await;
+        }
+        let Some(e) = self.store.epochs().await?.into_iter().find(|e| e.slot == slot) else {
+            return Err(EpochError::CorruptBundle(bundle.epoch, "stored but not found".into()));
+        };
+        tracing::info!(epoch = e.number, spent = %e.spent, "epoch allocated");
+        Ok(Ran::New(e))
+    }
+
+    /// The slot's epoch, allocated (by another run) while this one ran.
+    async fn existing(&self, slot: DateTime<Utc>) -> Result<Ran, EpochError> {
+        match self.store.epochs().await?.into_iter().find(|e| e.slot == slot) {
+            Some(e) => Ok(Ran::Existing(e)),
+            None => Err(EpochError::RunVanished(slot)),
         }
     }
 
     /// Every epoch, newest first.
     pub async fn list(&self) -> Result<Vec<EpochRow>, EpochError> {
         Ok(self.store.epochs().await?)
+    }
+
+    /// Every run not (yet) allocated — open, tallied or failed — newest
+    /// first.
+    pub async fn runs(&self) -> Result<Vec<RunRow>, EpochError> {
+        Ok(self.store.runs().await?)
     }
 
     /// One epoch and its payouts.

@@ -147,6 +147,21 @@ pub async fn list(cfg: &Config) -> anyhow::Result<()> {
         "{:>5}  {:<17} {:>8} {:>16} {:>16} {:>14}  {:<10}",
         "epoch", "slot", "block", "budget", "spent", "unallocated", "state"
     );
+    // Runs not allocated (open, tallied, failed) carry higher numbers than
+    // every allocated epoch, or the number of one that failed for its slot.
+    let runs = epochs.runs().await?;
+    for r in &runs {
+        println!(
+            "{:>5}  {:<17} {:>8} {:>16} {:>16} {:>14}  {:<10}",
+            r.number,
+            r.slot.format("%Y-%m-%d %H:%M"),
+            r.snapshot_block,
+            "-",
+            "-",
+            "-",
+            r.state
+        );
+    }
     for e in epochs.list().await? {
         println!(
             "{:>5}  {:<17} {:>8} {:>16} {:>16} {:>14}  {:<10}",
@@ -159,13 +174,24 @@ pub async fn list(cfg: &Config) -> anyhow::Result<()> {
             e.state
         );
     }
+    if let Some(failure) = runs.iter().find_map(|r| r.failure.as_ref().map(|f| (r.number, f))) {
+        println!("epoch {} failed: {} (`iodao epoch run` runs it again)", failure.0, failure.1);
+    }
     Ok(())
 }
 
 /// Shows one epoch.
 pub async fn show(cfg: &Config, number: u64) -> anyhow::Result<()> {
     let epochs = wiring::open_epochs(cfg).await?;
-    let (e, _) = epochs.get(number).await?.with_context(|| format!("there is no epoch {number}"))?;
+    let Some((e, _)) = epochs.get(number).await? else {
+        let run = epochs.runs().await?.into_iter().find(|r| r.number == number);
+        let run = run.with_context(|| format!("there is no epoch {number}"))?;
+        println!("state {} (slot {}, snapshot block {})", run.state, run.slot, run.snapshot_block);
+        if let Some(f) = &run.failure {
+            println!("failed: {f}");
+        }
+        return Ok(());
+    };
     let bundle = epochs.bundle(number).await?.with_context(|| format!("epoch {number} has no bundle"))?;
     println!("state {}", e.state);
     print_table(&bundle);

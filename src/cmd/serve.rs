@@ -104,8 +104,10 @@ async fn lifecycle(governance: Governance, every: std::time::Duration, mut stop:
 
 /// Runs each epoch at its slot. A slot runs once (the store refuses a
 /// second epoch for it); after downtime the latest missed slot runs at
-/// start, and a run that fails (a node down) is retried until it succeeds
-/// or the next slot comes. With no epoch yet, the first is the first slot
+/// start, a run a crash interrupted resumes from the state it reached
+/// (open or tallied), and a run that fails (a node down) is stored as failed
+/// with its reason and retried afresh until it succeeds or the next slot
+/// comes. With no epoch yet, the first is the first slot
 /// after the server started.
 async fn epochs_on_schedule(epochs: Epochs, cfg: EpochConfig, mut stop: watch::Receiver<bool>) {
     const RETRY: std::time::Duration = std::time::Duration::from_secs(30);

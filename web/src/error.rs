@@ -138,7 +138,10 @@ impl From<EpochError> for Failure {
             EpochError::Stake(s) => Self::stake(s),
             EpochError::Allocate(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "allocation_failed", e.to_string()),
             EpochError::Store(s) => Self::store(s),
-            EpochError::CorruptBundle(..) | EpochError::CorruptJournal(..) => Self::internal(&e),
+            EpochError::CorruptBundle(..)
+            | EpochError::CorruptJournal(..)
+            | EpochError::CorruptInputs(..)
+            | EpochError::RunVanished(_) => Self::internal(&e),
             EpochError::NoDeviceRegistry(_) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "no_device_registry", e.to_string())
             }

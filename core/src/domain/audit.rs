@@ -65,8 +65,14 @@ pub enum AuditAction {
     DeviceRemoved,
     /// A voter set (or withdrew) their allocation across recipients.
     AllocationSet,
+    /// An epoch's run was opened at its snapshot block.
+    EpochOpened,
+    /// An epoch's inputs (recipients, votes with powers) were stored.
+    EpochTallied,
     /// An epoch's budget was split and its payouts stored.
     EpochAllocated,
+    /// An epoch's run failed (its reason in the detail).
+    EpochFailed,
 }
 
 impl AuditAction {
@@ -87,7 +93,10 @@ impl AuditAction {
             Self::DeviceSet => "recipient.device_set",
             Self::DeviceRemoved => "recipient.device_removed",
             Self::AllocationSet => "allocation.set",
+            Self::EpochOpened => "epoch.opened",
+            Self::EpochTallied => "epoch.tallied",
             Self::EpochAllocated => "epoch.allocated",
+            Self::EpochFailed => "epoch.failed",
         }
     }
 }

@@ -84,7 +84,8 @@ fn epoch_row(r: EpochTuple) -> Result<EpochRow, StoreError> {
 }
 
 impl Store {
-    /// Stores an epoch, its payouts and its audit entry in one transaction.
+    /// Stores an epoch, its payouts and its audit entry in one transaction,
+    /// and deletes its slot's run.
     /// `Ok(false)` if an epoch for the same slot exists already (nothing is
     /// written): one epoch per scheduled slot, however often it is asked.
     pub async fn insert_epoch(&self, e: &NewEpoch<'_>, now: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -109,6 +110,8 @@ impl Store {
         if inserted == 0 {
             return Ok(false);
         }
+        // Its run ends here: an epoch is a run or an epoch, never both.
+        sqlx::query("DELETE FROM epoch_runs WHERE slot = ?").bind(to_millis(e.slot)).execute(&mut *tx).await?;
         for p in e.payouts {
             sqlx::query(
                 "INSERT INTO epoch_payouts (epoch, recipient_id, payout, amount, target, binding) VALUES (?, ?, ?, ?, ?, ?)",

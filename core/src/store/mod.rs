@@ -17,6 +17,7 @@ mod epochs;
 mod journal;
 mod links;
 mod proposals;
+mod runs;
 mod stake;
 mod votes;
 
@@ -39,6 +40,7 @@ pub use epochs::{EpochRow, NewEpoch, PayoutRow};
 pub use journal::{TxProgress, TxState};
 pub use links::{Consumed, StoredChallenge};
 pub use proposals::{ProposalQuery, TransitionFailed};
+pub use runs::{RunRow, RunState};
 pub use votes::RecordedVote;
 
 /// The schema, embedded in the binary and applied at start.

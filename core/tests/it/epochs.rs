@@ -4,6 +4,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use iodao_allocator::{Binding, Bps, Limit, Policy};
 use iodao_core::epochs::{parse_limit, verify};
+use iodao_core::store::RunState;
 use iodao_core::{
     Actor, Address, Allocations, Amount, Category, EpochError, EpochSettings, Epochs, Ran, RecipientBounds, StakeError,
     StakeSource, VerifyError,
@@ -157,12 +158,137 @@ impl StakeSource for Down {
 }
 
 #[tokio::test]
-async fn a_power_that_fails_to_load_fails_the_epoch_and_stores_nothing() {
+async fn a_power_that_fails_to_load_fails_the_epoch_with_its_reason_and_a_rerun_starts_afresh() {
     let g = TestGov::new().await;
     seeded(&g).await;
     let epochs = Epochs::new(g.gov.store().clone(), Arc::new(Down), settings(1700));
     let err = epochs.run(t(1000), t(1001)).await.unwrap_err();
     assert!(matches!(err, EpochError::Allocations(_)), "{err}");
     assert!(err.to_string().contains("connection refused"));
-    assert!(epochs.list().await.unwrap().is_empty());
+    assert!(epochs.list().await.unwrap().is_empty(), "nothing allocated");
+    let runs = epochs.runs().await.unwrap();
+    assert_eq!(
+        runs.iter().map(|r| (r.number, r.state, r.snapshot_block)).collect::<Vec<_>>(),
+        [(1, RunState::Failed, 7)]
+    );
+    assert!(runs[0].failure.as_deref().is_some_and(|f| f.contains("connection refused")), "{runs:?}");
+    let audit = g.gov.audit_entries(0, 1000).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "epoch.failed" && a.subject == "epoch:1" && a.detail.contains("refused")));
+
+    // The node is back: the slot runs afresh (a new snapshot), as epoch 1.
+    let epochs = Epochs::new(g.gov.store().clone(), g.stake.clone(), settings(1700));
+    let Ran::New(e) = epochs.run(t(1000), t(1100)).await.unwrap() else { panic!("a new epoch") };
+    assert_eq!((e.number, e.snapshot_block, e.spent), (1, 4242, Amount::from_iotx(1700)));
+    assert!(epochs.runs().await.unwrap().is_empty(), "an allocated epoch is no run");
+    g.gov.verify_audit().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_policy_that_cannot_be_met_fails_the_tallied_epoch_and_a_fixed_one_allocates_it() {
+    let g = TestGov::new().await;
+    seeded(&g).await;
+    let floor = RecipientBounds { floor: Some(parse_limit("1000").unwrap()), ..Default::default() };
+    let mut s = settings(1700);
+    s.recipients = [("solar-farms".into(), floor.clone()), ("swap-dapp".into(), floor)].into();
+    let err = Epochs::new(g.gov.store().clone(), g.stake.clone(), s).run(t(1000), t(1001)).await.unwrap_err();
+    assert!(matches!(err, EpochError::Allocate(_)), "{err}");
+    let runs = g.gov.store().runs().await.unwrap();
+    assert_eq!(runs.iter().map(|r| r.state).collect::<Vec<_>>(), [RunState::Failed]);
+    assert!(runs[0].failure.as_deref().is_some_and(|f| f.contains("floors need more")), "{runs:?}");
+
+    let Ran::New(e) =
+        Epochs::new(g.gov.store().clone(), g.stake.clone(), settings(1700)).run(t(1000), t(1100)).await.unwrap()
+    else {
+        panic!("a new epoch")
+    };
+    assert_eq!((e.number, e.spent), (1, Amount::from_iotx(1700)));
+}
+
+/// A node that answers every power as zero: a run that read it would split
+/// nothing.
+struct Empty;
+
+#[async_trait]
+impl StakeSource for Empty {
+    async fn current_block(&self) -> Result<u64, StakeError> {
+        Ok(9000)
+    }
+    async fn power_at(&self, _: Address, _: u64) -> Result<Amount, StakeError> {
+        Ok(Amount::ZERO)
+    }
+}
+
+#[tokio::test]
+async fn an_epoch_tallied_before_a_crash_is_split_from_its_stored_inputs_not_read_again() {
+    let g = TestGov::new().await;
+    let (solar, swap) = seeded(&g).await;
+    let before = Epochs::new(g.gov.store().clone(), g.stake.clone(), settings(1700));
+    let run = before.tally(t(1000), t(1001)).await.unwrap().expect("a run");
+    assert_eq!((run.number, run.state, run.snapshot_block), (1, RunState::Tallied, 4242));
+    assert!(before.list().await.unwrap().is_empty(), "tallied, not allocated");
+    drop(before);
+
+    // After the crash the node reads differently (every power zero, a
+    // later block) and the node that answered is down for good: the epoch
+    // is split from what was tallied.
+    for stake in [Arc::new(Empty) as Arc<dyn StakeSource>, Arc::new(Down)] {
+        let after = Epochs::new(g.gov.store().clone(), stake, settings(1700));
+        assert_eq!(after.tally(t(1000), t(1002)).await.unwrap().map(|r| r.state), Some(RunState::Tallied));
+    }
+    let after = Epochs::new(g.gov.store().clone(), Arc::new(Empty), settings(1700));
+    let Ran::New(e) = after.run(t(1000), t(1003)).await.unwrap() else { panic!("a new epoch") };
+    assert_eq!((e.number, e.snapshot_block, e.spent), (1, 4242, Amount::from_iotx(1700)));
+    let (_, payouts) = after.get(1).await.unwrap().unwrap();
+    let paid: Vec<(i64, Amount)> = payouts.iter().map(|p| (p.recipient_id, p.amount)).collect();
+    assert_eq!(paid, [(solar, Amount::from_iotx(700)), (swap, Amount::from_iotx(1000))]);
+    verify(&after.bundle(1).await.unwrap().unwrap()).unwrap();
+    assert!(after.runs().await.unwrap().is_empty());
+    // Each state it went through is in the audit log, once.
+    let steps: Vec<String> = g
+        .gov
+        .audit_entries(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.subject == "epoch:1")
+        .map(|a| a.action)
+        .collect();
+    assert_eq!(steps, ["epoch.opened", "epoch.tallied", "epoch.allocated"]);
+    g.gov.verify_audit().await.unwrap();
+}
+
+/// The test's snapshot, answered only at the block it was opened at.
+struct OnlyAt(Arc<dyn StakeSource>, u64);
+
+#[async_trait]
+impl StakeSource for OnlyAt {
+    async fn current_block(&self) -> Result<u64, StakeError> {
+        Ok(self.1 + 100)
+    }
+    async fn power_at(&self, voter: Address, block: u64) -> Result<Amount, StakeError> {
+        if block != self.1 {
+            return Err(StakeError::Unavailable(format!("read at block {block}, not at the snapshot {}", self.1)));
+        }
+        self.0.power_at(voter, block).await
+    }
+}
+
+#[tokio::test]
+async fn an_epoch_opened_before_a_crash_reads_its_votes_at_the_block_it_was_opened_at() {
+    let g = TestGov::new().await;
+    seeded(&g).await;
+    let run = Epochs::new(g.gov.store().clone(), g.stake.clone(), settings(1700))
+        .open(t(1000), t(1001))
+        .await
+        .unwrap()
+        .expect("a run");
+    assert_eq!((run.number, run.state, run.snapshot_block, run.inputs), (1, RunState::Open, 4242, None));
+
+    // The chain has moved on by the restart; the votes are read at 4242.
+    let after = Epochs::new(g.gov.store().clone(), Arc::new(OnlyAt(g.stake.clone(), 4242)), settings(1700));
+    let Ran::New(e) = after.run(t(1000), t(1002)).await.unwrap() else { panic!("a new epoch") };
+    assert_eq!((e.number, e.snapshot_block, e.spent), (1, 4242, Amount::from_iotx(1700)));
+    // A slot allocated is never opened again.
+    assert_eq!(after.open(t(1000), t(1003)).await.unwrap(), None);
+    assert_eq!(after.run(t(1000), t(1004)).await.unwrap(), Ran::Existing(e));
 }
