@@ -12,6 +12,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
 use iodao_core::merkle::{ClaimsExport, PayoutTree};
+use iodao_core::store::RunRow;
 use iodao_core::{Amount, Bundle, Category, EpochError, EpochRow, PayoutRow};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -33,6 +34,8 @@ async fn epoch(s: &AppState, n: u64) -> Result<(EpochRow, Vec<PayoutRow>), Failu
 }
 
 struct Summary {
+    /// Allocated: it has a page.
+    allocated: bool,
     number: u64,
     slot: String,
     state: String,
@@ -45,6 +48,7 @@ struct Summary {
 impl From<&EpochRow> for Summary {
     fn from(e: &EpochRow) -> Self {
         Self {
+            allocated: true,
             number: e.number,
             slot: view::time(e.slot),
             state: e.state.clone(),
@@ -52,6 +56,24 @@ impl From<&EpochRow> for Summary {
             spent: view::iotx(e.spent),
             unallocated: view::iotx(e.unallocated),
             snapshot_block: e.snapshot_block,
+        }
+    }
+}
+
+/// A run not allocated: its state only (a failure's reason can quote the
+/// node's error, so it is for the operator's `iodao epoch list`).
+impl From<&RunRow> for Summary {
+    fn from(r: &RunRow) -> Self {
+        let none = || "—".to_owned();
+        Self {
+            allocated: false,
+            number: r.number,
+            slot: view::time(r.slot),
+            state: r.state.to_string(),
+            budget: none(),
+            spent: none(),
+            unallocated: none(),
+            snapshot_block: r.snapshot_block,
         }
     }
 }
@@ -64,7 +86,9 @@ struct ListPage {
 
 /// `/epochs`.
 pub async fn list_page(State(s): State<AppState>) -> Result<Html<String>, PageError> {
-    let rows = s.epochs().list().await?.iter().map(Summary::from).collect();
+    // Runs carry the newest numbers (or a failed slot's), so they lead.
+    let mut rows: Vec<Summary> = s.epochs().runs().await?.iter().map(Summary::from).collect();
+    rows.extend(s.epochs().list().await?.iter().map(Summary::from));
     Ok(Html(ListPage { rows }.render().map_err(render_failed)?))
 }
 

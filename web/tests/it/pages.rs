@@ -158,6 +158,17 @@ async fn epochs_pages_show_the_split_chart_table_and_bundle() {
     assert_eq!(p.get("/epochs/2").await.0, 404);
     assert_eq!(p.get("/epochs/0").await.0, 400);
     assert_eq!(p.get("/epochs/x/bundle.json").await.0, 400);
+
+    // A run that failed is listed by its state; its reason (which may
+    // quote the node) is for the operator, not the page.
+    let store = p.gov.store();
+    let slot = chrono::DateTime::from_timestamp(4_000_000_000, 0).expect("a time");
+    let run = store.open_run(slot, 77, chrono::Utc::now()).await.expect("open").expect("a run");
+    store.fail_run(slot, "node at http://rpc.example/key-123 refused", chrono::Utc::now()).await.expect("fail");
+    let (_, list) = p.get("/epochs").await;
+    assert_eq!(run.number, 2);
+    assert!(list.contains(r#"<td>2</td>"#) && list.contains(r#"class="state state-failed""#), "{list}");
+    assert!(!list.contains("key-123") && !list.contains(r#"href="/epochs/2""#), "{list}");
 }
 
 #[tokio::test]
