@@ -34,7 +34,7 @@ pub mod wei_text;
 
 pub use alloy_primitives::U256;
 pub use devices::{DeviceSplitError, split_by_score, split_equally};
-pub use lp::{LevelLp, LpError, SumRow};
+pub use lp::{LpError, LpKind, LpRow, SparseLp, first_round_lps};
 pub use problem::{Candidate, CategoryBounds, Limit, Policy, Problem, ProblemError};
-pub use split::{AllocError, Binding, Method, Payout, Split, allocate, allocate_with, first_level_lp};
+pub use split::{AllocError, Binding, Method, Payout, Split, allocate, allocate_with};
 pub use units::{Bps, BpsError, Category};
