@@ -27,10 +27,15 @@
 //!    row over its bound with every class at its lowest, or every row met
 //!    there) takes no LP.
 //! 2. The freeze: one LP maximising `Σ X_C` with every class at or above
-//!    `L_C(t*)` finds most classes that can rise; one LP per class that
-//!    looks stuck settles the rest (a solution that lifts another class
-//!    shows that one can rise too). A stuck class freezes every member at
-//!    `clamp(w_i·t*, lo_i, hi_i)`. An LP that only maximised `t`, or
+//!    `L_C(t*)` finds most classes that can rise. Of those that look
+//!    stuck, arithmetic settles most: a class can rise alone by its rows'
+//!    room at a point with every class as low as it can be (the lower
+//!    bounds, or one LP minimising `Σ X_C` when they miss a row's
+//!    minimum), and a class is held by its cap or by a row with no room
+//!    left with every class at its lowest. One LP per class settles the
+//!    rest (a solution that lifts another class shows that one can rise
+//!    too). A stuck class freezes every member at `clamp(w_i·t*, lo_i,
+//!    hi_i)`. An LP that only maximised `t`, or
 //!    minimised a distance to the targets, would leave the surplus wherever
 //!    the solver's pivoting put it; freezing decides every payout by the
 //!    fairness rule instead.
@@ -104,6 +109,8 @@ pub enum LpKind {
     Rise,
     /// One class as high as it goes.
     RiseOne,
+    /// Every class as low as it goes together, the rows' minimums met.
+    Lowest,
 }
 
 /// One LP of the method as plain data: maximise `objective·x` over
@@ -409,22 +416,49 @@ impl<'a> Round<'a> {
     fn stuck(&self, lps: &mut Lps<'_>, l: &[f64]) -> Result<Vec<usize>, LpError> {
         let m = l.len();
         let lower: Vec<f64> = self.lower(l).iter().zip(&self.upper).map(|(lo, hi)| lo.min(*hi)).collect();
-        let lp =
-            |objective| SparseLp::new(LpKind::Rise, objective, lower.clone(), self.upper.clone(), self.rows.clone());
+        let lp = |kind, objective| SparseLp::new(kind, objective, lower.clone(), self.upper.clone(), self.rows.clone());
         let infeasible = || LpError("the round's level is infeasible".into());
-        let all = lps.solve(lp(vec![1.0; m]))?.ok_or_else(infeasible)?;
+        let all = lps.solve(lp(LpKind::Rise, vec![1.0; m]))?.ok_or_else(infeasible)?;
         // The most each class was seen to take, above its level sum.
         let mut room: Vec<f64> = (0..m).map(|v| all[v] - l[v]).collect();
+
+        // Two certificates that need no LP. From a point where every class
+        // is as low as it can be, a class can rise alone by its rows' and
+        // its cap's room there. And a class is held at its level sum by
+        // its cap, or by a row whose room with everyone at their lowest is
+        // no more than its own.
+        let mut rows_of = vec![Vec::new(); m];
+        for (k, r) in self.rows.iter().enumerate() {
+            for &v in &r.vars {
+                rows_of[v].push(k);
+            }
+        }
+        let sums = |x: &[f64]| -> Vec<f64> { self.rows.iter().map(|r| r.vars.iter().map(|&v| x[v]).sum()).collect() };
+        let at_lower = sums(&lower);
+        let meets = self.rows.iter().zip(&at_lower).all(|(r, &s)| {
+            r.min.is_none_or(|mn| s >= mn - FEASIBLE_TOL) && r.max.is_none_or(|mx| s <= mx + FEASIBLE_TOL)
+        });
+        let low =
+            if meets { lower.clone() } else { lps.solve(lp(LpKind::Lowest, vec![-1.0; m]))?.ok_or_else(infeasible)? };
+        let at_low = sums(&low);
+        let row_room = |v: usize, at: &[f64], own: f64| {
+            rows_of[v].iter().filter_map(|&k| self.rows[k].max.map(|mx| mx - at[k] + own)).fold(f64::INFINITY, f64::min)
+        };
+        for v in 0..m {
+            let alone = self.upper[v].min(row_room(v, &at_low, low[v]));
+            room[v] = room[v].max(alone - l[v]);
+        }
+        let held = |v: usize| self.upper[v].min(row_room(v, &at_lower, lower[v])) <= l[v] + FREEZE_TOL;
+
         let mut frozen = Vec::new();
         for v in 0..m {
             if room[v] > FREEZE_TOL {
                 continue;
             }
-            if self.upper[v] > l[v] + FREEZE_TOL {
-                let mut one = lp(vec![0.0; m]);
-                one.kind = LpKind::RiseOne;
-                one.objective[v] = 1.0;
-                let best = lps.solve(one)?.ok_or_else(infeasible)?;
+            if !held(v) {
+                let mut objective = vec![0.0; m];
+                objective[v] = 1.0;
+                let best = lps.solve(lp(LpKind::RiseOne, objective))?.ok_or_else(infeasible)?;
                 for (r, (b, lv)) in room.iter_mut().zip(best.iter().zip(l)) {
                     *r = r.max(b - lv);
                 }
