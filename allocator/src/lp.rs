@@ -565,6 +565,7 @@ pub fn first_round_lps(problem: &Problem) -> Result<Vec<SparseLp>, AllocError> {
 #[cfg(test)]
 mod tests {
     use alloy_primitives::U256;
+    use proptest::prelude::*;
 
     use super::*;
     use crate::fast::Layout;
@@ -598,6 +599,161 @@ mod tests {
         }
         for (a, b) in filled.x.iter().zip([0.15, 0.30, 0.25, 0.30]) {
             assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+    }
+
+    /// The method as it was before classes, one variable per recipient:
+    /// each round maximises `t` with `x_i >= w_i·t`, then freezes whoever
+    /// cannot rise (one LP for all, one per stuck-looking recipient). The
+    /// reference for policies the closed form cannot take. None when an
+    /// LP fails (floors that a group spanning categories keeps from a
+    /// category's minimum are not refused by the validation).
+    fn per_recipient(n: &Normal) -> Option<Vec<f64>> {
+        let cat_min = category_minimums(n);
+        let mut fixed: Vec<Option<f64>> = n.leaves.iter().map(|l| (l.w <= 0.0).then_some(l.lo)).collect();
+        let top = n.top_level();
+        while fixed.iter().any(Option::is_none) {
+            let leaf: Vec<usize> = (0..fixed.len()).filter(|&i| fixed[i].is_none()).collect();
+            let mut var_of = vec![usize::MAX; fixed.len()];
+            for (v, &i) in leaf.iter().enumerate() {
+                var_of[i] = v;
+            }
+            let mut rows = Vec::new();
+            let mut row = |members: &mut dyn Iterator<Item = usize>, min: Option<f64>, max: f64| {
+                let (mut vars, mut constant) = (Vec::new(), 0.0);
+                for i in members {
+                    match fixed[i] {
+                        None => vars.push(var_of[i]),
+                        Some(f) => constant += f,
+                    }
+                }
+                if !vars.is_empty() {
+                    let min = min.filter(|&m| m > 0.0).map(|m| m - constant - ROW_SLACK);
+                    rows.push(LpRow { coefs: vec![1.0; vars.len()], vars, min, max: Some(max - constant + ROW_SLACK) });
+                }
+            };
+            for g in &n.groups {
+                row(&mut g.members.iter().copied(), None, g.cap);
+            }
+            for (c, cat) in n.cats.iter().enumerate() {
+                row(&mut cat.members.iter().copied(), Some(cat_min[c]), cat.max);
+            }
+            row(&mut (0..n.leaves.len()), None, 1.0);
+            let k = leaf.len();
+            let (lo, hi): (Vec<f64>, Vec<f64>) = leaf.iter().map(|&i| (n.leaves[i].lo, n.leaves[i].hi)).unzip();
+            let mut level_rows = rows.clone();
+            for (v, &i) in leaf.iter().enumerate() {
+                level_rows.push(LpRow {
+                    vars: vec![v, k],
+                    coefs: vec![1.0, -n.leaves[i].w],
+                    min: Some(0.0),
+                    max: None,
+                });
+            }
+            let mut objective = vec![0.0; k];
+            objective.push(1.0);
+            let (mut lo_t, mut hi_t) = (lo.clone(), hi.clone());
+            lo_t.push(0.0);
+            hi_t.push(top);
+            let level = SparseLp::new(LpKind::Level, objective, lo_t, hi_t, level_rows).solve().ok()??[k];
+            let at_level = |v: usize| paid(&n.leaves[leaf[v]], level);
+            let lower: Vec<f64> = (0..k).map(|v| (at_level(v) - LEVEL_SLACK).max(lo[v])).collect();
+            let rise = |objective| SparseLp::new(LpKind::Rise, objective, lower.clone(), hi.clone(), rows.clone());
+            let all = rise(vec![1.0; k]).solve().ok()??;
+            let stuck = |v: usize, value: f64| value <= at_level(v) + FREEZE_TOL;
+            let (mut frozen, mut least) = (Vec::new(), None::<(f64, usize)>);
+            for v in (0..k).filter(|&v| stuck(v, all[v])) {
+                let mut objective = vec![0.0; k];
+                objective[v] = 1.0;
+                let best = rise(objective).solve().ok()??;
+                if stuck(v, best[v]) {
+                    frozen.push(v);
+                }
+                let room = best[v] - at_level(v);
+                if least.is_none_or(|(r, _)| room < r) {
+                    least = Some((room, v));
+                }
+            }
+            if frozen.is_empty() {
+                frozen.push(least.map_or(0, |(_, v)| v));
+            }
+            for v in frozen {
+                fixed[leaf[v]] = Some(at_level(v));
+            }
+        }
+        Some(fixed.into_iter().map(|v| v.unwrap_or(0.0)).collect())
+    }
+
+    fn bps(n: u16) -> Bps {
+        Bps::new(n).expect("bps")
+    }
+
+    prop_compose! {
+        fn spanning_candidate(id: u64)(
+            category in prop::sample::select(Category::ALL.to_vec()),
+            weight in prop_oneof![1 => Just(0u64), 6 => 1u64..1_000_000],
+            cap in prop::option::weighted(0.3, 300u16..=10_000),
+            floor in prop::option::weighted(0.15, 50u16..=800),
+            group in prop::option::weighted(0.5, 0u8..3),
+            previous in prop::option::weighted(0.3, 1u64..1_000_000),
+        ) -> Candidate {
+            Candidate {
+                id,
+                category,
+                weight: U256::from(weight),
+                cap: cap.map(|c| Limit::Share(bps(c))),
+                floor: floor.map(|f| Limit::Share(bps(f))),
+                // Groups drawn regardless of the category: they span them.
+                group: group.map(|g| format!("g-{g}")),
+                previous: previous.map(|p| U256::from(p) * U256::from(10u64).pow(U256::from(18u8))),
+            }
+        }
+    }
+
+    prop_compose! {
+        fn spanning_problem()(n in 1usize..=9)(
+            candidates in (0..n as u64).map(|i| spanning_candidate(7 * i + 3)).collect::<Vec<_>>(),
+            cat_bounds in prop::collection::vec(
+                (prop::option::weighted(0.4, 0u16..=3000), prop::option::weighted(0.4, 1000u16..=10_000)),
+                3,
+            ),
+            recipient_cap in prop::option::weighted(0.3, 1000u16..=10_000),
+            smoothing in prop::option::weighted(0.3, 500u16..=5000),
+            group_caps in prop::collection::vec(1000u16..=6000, 3),
+            dropped in prop::collection::vec(prop::bool::weighted(0.15), 9),
+        ) -> (Problem, Vec<bool>) {
+            let budget = U256::from(10u64).pow(U256::from(24u8));
+            let categories = Category::ALL
+                .into_iter()
+                .zip(cat_bounds)
+                .map(|(c, (min, max))| (c, crate::CategoryBounds { min: min.map(bps), max: max.map(bps) }))
+                .collect();
+            let policy = Policy {
+                categories,
+                recipient_cap: recipient_cap.map(|c| Limit::Share(bps(c))),
+                min_payout: U256::ZERO,
+                smoothing: smoothing.map(bps),
+                group_caps: (0..3).zip(group_caps).map(|(g, cap)| (format!("g-{g}"), Limit::Share(bps(cap)))).collect(),
+            };
+            (Problem { budget, previous_budget: Some(budget), candidates, policy }, dropped)
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn classes_and_the_per_recipient_method_agree_where_groups_span_categories(
+            (p, dropped) in spanning_problem()
+        ) {
+            let Ok(mut n) = Normal::new(&p) else { return Ok(()) };
+            // As the minimum-payout search calls it: some recipients dropped.
+            for (l, _) in n.leaves.iter_mut().zip(&dropped).filter(|(_, d)| **d) {
+                l.drop_out();
+            }
+            let Some(reference) = per_recipient(&n) else { return Ok(()) };
+            let classes = solve(&n).expect("the classes solve what the reference solves");
+            for (i, (a, b)) in classes.iter().zip(&reference).enumerate() {
+                prop_assert!((a - b).abs() <= 1e-9, "recipient {i}: classes {a} vs per recipient {b}");
+            }
         }
     }
 }
