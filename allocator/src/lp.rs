@@ -22,18 +22,20 @@
 //!    monotone in `t`; a binary search over the rising members'
 //!    breakpoints finds the last feasible one, `b_k`. On `[b_k, b_{k+1}]`
 //!    every `L_C` is linear (`α_C + β_C·t`), so one LP maximising `t` over
-//!    that segment (`X_C − β_C·t >= α_C`) finishes it exactly. A
-//!    feasibility test that arithmetic settles (a class's range empty, a
-//!    row over its bound with every class at its lowest, or every row met
-//!    there) takes no LP.
-//! 2. The freeze: one LP maximising `Σ X_C` with every class at or above
-//!    `L_C(t*)` finds most classes that can rise. Of those that look
-//!    stuck, arithmetic settles most: a class can rise alone by its rows'
-//!    room at a point with every class as low as it can be (the lower
-//!    bounds, or one LP minimising `Σ X_C` when they miss a row's
+//!    that segment (`X_C − β_C·t >= α_C`) finishes it exactly. Where
+//!    arithmetic settles a question exactly it takes no LP: a feasibility
+//!    test whose answer shows at the lowest point (a class's range empty,
+//!    a row over its maximum, or every row met), and a segment on which
+//!    the lowest point meets every minimum, where the level is the first
+//!    cap or row maximum reached (a ratio).
+//! 2. The freeze: which classes cannot rise while every class stays at or
+//!    above `L_C(t*)`. Arithmetic settles most: a class can rise alone by
+//!    its rows' room at a point with every class as low as it can be (the
+//!    lower bounds, or one LP minimising `Σ X_C` when they miss a row's
 //!    minimum), and a class is held by its cap or by a row with no room
-//!    left with every class at its lowest. One LP per class settles the
-//!    rest (a solution that lifts another class shows that one can rise
+//!    left with every class at its lowest. For the rest, one LP maximising
+//!    `Σ X_C` finds most that can rise and one LP per class settles the
+//!    others (a solution that lifts another class shows that one can rise
 //!    too). A stuck class freezes every member at `clamp(w_i·t*, lo_i,
 //!    hi_i)`. An LP that only maximised `t`, or
 //!    minimised a distance to the targets, would leave the surplus wherever
@@ -44,6 +46,7 @@
 //! class; rows left with none are settled.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use good_lp::{Expression, ProblemVariables, ResolutionError, Solution, SolverModel, Variable, microlp, variable};
 use serde::Serialize;
@@ -198,6 +201,15 @@ struct ClassRow {
 struct Classes {
     /// Each class's members (leaf indices, ascending).
     members: Vec<Vec<usize>>,
+    /// The members' vote shares and bounds, class after class (read at
+    /// every level tried: contiguous, not through the leaves).
+    w: Vec<f64>,
+    lo: Vec<f64>,
+    hi: Vec<f64>,
+    /// Each class's members in `w`, `lo`, `hi`.
+    span: Vec<Range<usize>>,
+    /// Every member's breakpoints (`lo/w`, `hi/w`) with its class, by level.
+    breaks: Vec<(f64, usize)>,
     rows: Vec<ClassRow>,
 }
 
@@ -238,13 +250,30 @@ impl Classes {
             row(&mut cat.members.iter().copied(), Some(cat_min[c]), cat.max);
         }
         row(&mut (0..n.leaves.len()), None, 1.0);
-        Self { members, rows }
+        let (mut w, mut lo, mut hi, mut span, mut breaks) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (c, ms) in members.iter().enumerate() {
+            span.push(w.len()..w.len() + ms.len());
+            for l in ms.iter().map(|&i| &n.leaves[i]) {
+                w.push(l.w);
+                lo.push(l.lo);
+                hi.push(l.hi);
+                breaks.extend([(l.lo / l.w, c), (l.hi / l.w, c)]);
+            }
+        }
+        radsort::sort_by_key(&mut breaks, |b| b.0);
+        Self { members, w, lo, hi, span, breaks, rows }
     }
 }
 
-/// One round's classes and rows: variable `v` is class `rising[v]`.
+/// One round's classes and rows. Class `v` of the round is class
+/// `rising[v]`; the LPs' variables are parts: the classes left in exactly
+/// the same rows once the rows with one class are bounds, which the rows
+/// cannot tell apart any more than they can a class's members. A part's
+/// range is the sum of its classes' ranges; a class's own cap bounds the
+/// level, and a class whose floor a row raised is a part alone (its lower
+/// bound is not linear on a segment).
 struct Round<'a> {
-    n: &'a Normal,
     classes: &'a Classes,
     rising: Vec<usize>,
     /// The members' floors, raised by rows the class alone is left in.
@@ -253,24 +282,33 @@ struct Round<'a> {
     upper: Vec<f64>,
     /// How far below `L_C` its lower bound is set (`LEVEL_SLACK` a member).
     slack: Vec<f64>,
-    /// Rows with two or more rising classes, over the variables.
+    /// Each class's index in the round (`usize::MAX`: frozen).
+    var_of: Vec<usize>,
+    /// Each class's part.
+    part: Vec<usize>,
+    /// Each part's classes.
+    parts: Vec<Vec<usize>>,
+    /// Each part's cap, the sum of its classes' caps.
+    part_upper: Vec<f64>,
+    /// Rows with two or more rising classes, over the parts.
     rows: Vec<LpRow>,
 }
 
 impl<'a> Round<'a> {
-    fn new(n: &'a Normal, classes: &'a Classes, frozen: &[Option<f64>]) -> Self {
+    fn new(classes: &'a Classes, frozen: &[Option<f64>]) -> Self {
         let rising: Vec<usize> = (0..classes.members.len()).filter(|&c| frozen[c].is_none()).collect();
         let mut var_of = vec![usize::MAX; classes.members.len()];
         for (v, &c) in rising.iter().enumerate() {
             var_of[c] = v;
         }
-        let sum = |c: usize, f: fn(&crate::normal::Leaf) -> f64| -> f64 {
-            classes.members[c].iter().map(|&i| f(&n.leaves[i])).sum()
-        };
-        let mut floor: Vec<f64> = rising.iter().map(|&c| sum(c, |l| l.lo)).collect();
-        let mut upper: Vec<f64> = rising.iter().map(|&c| sum(c, |l| l.hi)).collect();
+        let sum = |c: usize, x: &[f64]| -> f64 { x[classes.span[c].clone()].iter().sum() };
+        let mut floor: Vec<f64> = rising.iter().map(|&c| sum(c, &classes.lo)).collect();
+        let mut upper: Vec<f64> = rising.iter().map(|&c| sum(c, &classes.hi)).collect();
         let slack = rising.iter().map(|&c| LEVEL_SLACK * classes.members[c].len() as f64).collect();
-        let mut rows = Vec::new();
+        let mut raised = vec![false; rising.len()];
+        // Each class's rows with two or more rising classes.
+        let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); rising.len()];
+        let mut class_rows = Vec::new();
         for r in &classes.rows {
             let (mut vars, mut constant) = (Vec::new(), r.fixed);
             for &c in &r.classes {
@@ -286,10 +324,20 @@ impl<'a> Round<'a> {
             match vars[..] {
                 [] => {}
                 [v] => {
-                    floor[v] = min.map_or(floor[v], |m| floor[v].max(m));
+                    if let Some(m) = min
+                        && m > floor[v]
+                    {
+                        floor[v] = m;
+                        raised[v] = true;
+                    }
                     upper[v] = upper[v].min(max);
                 }
-                _ => rows.push(LpRow { coefs: vec![1.0; vars.len()], vars, min, max: Some(max) }),
+                _ => {
+                    for &v in &vars {
+                        rows_of[v].push(class_rows.len());
+                    }
+                    class_rows.push((vars, min, max));
+                }
             }
         }
         // A row's floor above another's cap, with only this class left in
@@ -298,33 +346,63 @@ impl<'a> Round<'a> {
         for (f, u) in floor.iter_mut().zip(&upper) {
             *f = f.min(*u);
         }
-        Self { n, classes, rising, floor, upper, slack, rows }
+        let mut by_rows: BTreeMap<&[usize], usize> = BTreeMap::new();
+        let mut parts: Vec<Vec<usize>> = Vec::new();
+        let mut part = vec![0; rising.len()];
+        for v in 0..rising.len() {
+            let p = if raised[v] { parts.len() } else { *by_rows.entry(&rows_of[v][..]).or_insert(parts.len()) };
+            if p == parts.len() {
+                parts.push(Vec::new());
+            }
+            parts[p].push(v);
+            part[v] = p;
+        }
+        let part_upper = parts.iter().map(|cs| cs.iter().map(|&v| upper[v]).sum()).collect();
+        let rows = class_rows
+            .into_iter()
+            .map(|(vars, min, max)| {
+                let mut ps: Vec<usize> = vars.iter().map(|&v| part[v]).collect();
+                ps.sort_unstable();
+                ps.dedup();
+                LpRow { coefs: vec![1.0; ps.len()], vars: ps, min, max: Some(max) }
+            })
+            .collect();
+        Self { classes, rising, floor, upper, slack, var_of, part, parts, part_upper, rows }
     }
 
     /// `L_C(t)` of each rising class.
     fn level_sums(&self, t: f64) -> Vec<f64> {
-        let n = self.n;
-        self.rising.iter().map(|&c| self.classes.members[c].iter().map(|&i| paid(&n.leaves[i], t)).sum()).collect()
+        let k = self.classes;
+        self.rising.iter().map(|&c| k.span[c].clone().map(|j| (k.w[j] * t).clamp(k.lo[j], k.hi[j])).sum()).collect()
     }
 
-    /// The lower bounds at level sums `l`.
-    fn lower(&self, l: &[f64]) -> Vec<f64> {
-        (0..l.len()).map(|v| (l[v] - self.slack[v]).max(self.floor[v])).collect()
+    /// The classes' lower bounds at level sums `l`, None if one is above
+    /// the class's cap by more than the LPs' tolerance (else held to it).
+    fn lower(&self, l: &[f64]) -> Option<Vec<f64>> {
+        (0..l.len())
+            .map(|v| {
+                let lower = (l[v] - self.slack[v]).max(self.floor[v]);
+                (lower <= self.upper[v] + FEASIBLE_TOL).then(|| lower.min(self.upper[v]))
+            })
+            .collect()
+    }
+
+    /// Per-class values summed by part.
+    fn by_part(&self, x: &[f64]) -> Vec<f64> {
+        self.parts.iter().map(|cs| cs.iter().map(|&v| x[v]).sum()).collect()
+    }
+
+    /// Each row's sum at a point (over the parts).
+    fn sums(&self, y: &[f64]) -> Vec<f64> {
+        self.rows.iter().map(|r| r.vars.iter().map(|&p| y[p]).sum()).collect()
     }
 
     /// Whether every class can be at or above level `t`.
     fn feasible(&self, lps: &mut Lps<'_>, t: f64) -> Result<bool, LpError> {
-        let mut lower = self.lower(&self.level_sums(t));
-        for (l, &u) in lower.iter_mut().zip(&self.upper) {
-            if *l > u + FEASIBLE_TOL {
-                return Ok(false);
-            }
-            *l = l.min(u);
-        }
-        let at_lowest = |r: &LpRow| r.vars.iter().map(|&v| lower[v]).sum::<f64>();
+        let Some(lower) = self.lower(&self.level_sums(t)) else { return Ok(false) };
+        let lower = self.by_part(&lower);
         let mut all_met = true;
-        for r in &self.rows {
-            let s = at_lowest(r);
+        for (r, s) in self.rows.iter().zip(self.sums(&lower)) {
             if r.max.is_some_and(|m| s > m + FEASIBLE_TOL) {
                 return Ok(false);
             }
@@ -333,23 +411,20 @@ impl<'a> Round<'a> {
         if all_met {
             return Ok(true);
         }
-        let lp = SparseLp::new(LpKind::Feasible, vec![0.0; lower.len()], lower, self.upper.clone(), self.rows.clone());
+        let (objective, upper) = (vec![0.0; lower.len()], self.part_upper.clone());
+        let lp = SparseLp::new(LpKind::Feasible, objective, lower, upper, self.rows.clone());
         Ok(lps.solve(lp)?.is_some())
     }
 
     /// The highest level from `from` on at which every class can be at or
     /// above its lower bound.
     fn max_level(&self, lps: &mut Lps<'_>, from: f64, top: f64) -> Result<f64, LpError> {
-        let n = self.n;
+        let cl = self.classes;
         let mut points = vec![from];
-        for &c in &self.rising {
-            for &i in &self.classes.members[c] {
-                let l = &n.leaves[i];
-                points.extend([l.lo / l.w, l.hi / l.w].into_iter().filter(|&b| b > from && b < top));
-            }
-        }
+        points.extend(
+            cl.breaks.iter().filter(|b| b.0 > from && b.0 < top && self.var_of[b.1] != usize::MAX).map(|b| b.0),
+        );
         points.push(top);
-        radsort::sort(&mut points);
         points.dedup();
         if self.feasible(lps, top)? {
             return Ok(top);
@@ -370,108 +445,175 @@ impl<'a> Round<'a> {
             return Ok(start);
         }
         // Between two breakpoints each member is at its floor, at its cap
-        // or at `w_i·t` throughout: `L_C(t) = α_C + β_C·t`.
+        // or at `w_i·t` throughout: `L_C(t) = α_C + β_C·t`, and a part's
+        // lower bound is the sum of its classes' (a floor a row raised is
+        // a part alone, with the floor as its bound).
         let mid = 0.5 * (start + end);
-        let m = self.rising.len();
-        let (mut lo, mut hi) = (self.floor.clone(), self.upper.clone());
-        let mut rows = self.rows.clone();
+        let k = self.parts.len();
+        // Per part: the bound, the cap, and the lower bound's (α, β).
+        let (mut lo, mut linear) = (vec![0.0; k], vec![(0.0, 0.0); k]);
+        // A class's own cap, in a part with others, bounds the level.
+        let mut end = end;
         for (v, &c) in self.rising.iter().enumerate() {
-            let (mut alpha, mut beta) = (0.0, 0.0);
-            for &i in &self.classes.members[c] {
-                let l = &n.leaves[i];
-                if l.w * mid <= l.lo {
-                    alpha += l.lo;
-                } else if l.w * mid >= l.hi {
-                    alpha += l.hi;
+            let (mut alpha, mut beta) = (-self.slack[v], 0.0);
+            for j in cl.span[c].clone() {
+                if cl.w[j] * mid <= cl.lo[j] {
+                    alpha += cl.lo[j];
+                } else if cl.w[j] * mid >= cl.hi[j] {
+                    alpha += cl.hi[j];
                 } else {
-                    beta += l.w;
+                    beta += cl.w[j];
                 }
             }
+            let p = self.part[v];
             if beta > 0.0 {
-                rows.push(LpRow {
-                    vars: vec![v, m],
-                    coefs: vec![1.0, -beta],
-                    min: Some(alpha - self.slack[v]),
-                    max: None,
-                });
+                lo[p] += self.floor[v];
+                end = end.min((self.upper[v] - alpha) / beta);
             } else {
-                lo[v] = lo[v].max(alpha - self.slack[v]);
+                alpha = alpha.max(self.floor[v]);
+                if alpha > self.upper[v] + FEASIBLE_TOL {
+                    return Ok(start);
+                }
+                alpha = alpha.min(self.upper[v]);
+                lo[p] += alpha;
             }
-            if lo[v] > hi[v] + FEASIBLE_TOL {
-                return Ok(start);
-            }
-            lo[v] = lo[v].min(hi[v]);
+            linear[p].0 += alpha;
+            linear[p].1 += beta;
         }
+        if end <= start {
+            return Ok(start);
+        }
+        let hi = &self.part_upper;
+        if let Some(t) = self.level_by_ratios(&lo, hi, &linear, start, end) {
+            return Ok(t);
+        }
+        let mut rows = self.rows.clone();
+        for (p, &(alpha, beta)) in linear.iter().enumerate() {
+            if beta > 0.0 {
+                rows.push(LpRow { vars: vec![p, k], coefs: vec![1.0, -beta], min: Some(alpha), max: None });
+            }
+        }
+        let (mut lo, mut hi) = (lo, hi.clone());
         lo.push(start);
         hi.push(end);
-        let mut objective = vec![0.0; m];
+        let mut objective = vec![0.0; k];
         objective.push(1.0);
         let lp = SparseLp::new(LpKind::Level, objective, lo, hi, rows);
         // Infeasible only through rounding at `start` itself.
-        Ok(lps.solve(lp)?.map_or(start, |x| x[m].clamp(start, end)))
+        Ok(lps.solve(lp)?.map_or(start, |x| x[k].clamp(start, end)))
+    }
+
+    /// The segment's highest level without an LP, when the lowest point is
+    /// the best one throughout: every row's minimum met with each part at
+    /// its lowest at `start`, and no part's bound above its `α + β·t`
+    /// there. Minimums only get easier as `t` rises, so the level is where
+    /// the first cap or row maximum is reached, a ratio. `lo`, `hi`: the
+    /// parts' bounds, `linear`: each part's `(α, β)` (slack included; a
+    /// part with `β = 0` sits at `lo`).
+    fn level_by_ratios(&self, lo: &[f64], hi: &[f64], linear: &[(f64, f64)], start: f64, end: f64) -> Option<f64> {
+        let at = |p: usize, t: f64| {
+            let (alpha, beta) = linear[p];
+            if beta > 0.0 { alpha + beta * t } else { lo[p] }
+        };
+        if (0..lo.len()).any(|p| linear[p].1 > 0.0 && lo[p] > at(p, start)) {
+            return None;
+        }
+        let mut t = end;
+        for (p, &(alpha, beta)) in linear.iter().enumerate() {
+            if beta > 0.0 {
+                t = t.min((hi[p] - alpha) / beta);
+            }
+        }
+        for r in &self.rows {
+            let (constant, slope) = r.vars.iter().fold((0.0, 0.0), |(c, b), &p| {
+                let (alpha, beta) = linear[p];
+                if beta > 0.0 { (c + alpha, b + beta) } else { (c + lo[p], b) }
+            });
+            if r.min.is_some_and(|mn| constant + slope * start < mn - FEASIBLE_TOL) {
+                return None;
+            }
+            if let Some(mx) = r.max
+                && slope > 0.0
+            {
+                t = t.min((mx - constant) / slope);
+            }
+        }
+        Some(t.max(start))
     }
 
     /// The classes that cannot rise above level sums `l` while every class
-    /// stays at or above them (as variables); never none.
+    /// stays at or above them (as round indices); never none.
     fn stuck(&self, lps: &mut Lps<'_>, l: &[f64]) -> Result<Vec<usize>, LpError> {
-        let m = l.len();
-        let lower: Vec<f64> = self.lower(l).iter().zip(&self.upper).map(|(lo, hi)| lo.min(*hi)).collect();
-        let lp = |kind, objective| SparseLp::new(kind, objective, lower.clone(), self.upper.clone(), self.rows.clone());
         let infeasible = || LpError("the round's level is infeasible".into());
-        let all = lps.solve(lp(LpKind::Rise, vec![1.0; m]))?.ok_or_else(infeasible)?;
-        // The most each class was seen to take, above its level sum.
-        let mut room: Vec<f64> = (0..m).map(|v| all[v] - l[v]).collect();
+        let lower = self.lower(l).ok_or_else(infeasible)?;
+        let (k, low_p, l_p) = (self.parts.len(), self.by_part(&lower), self.by_part(l));
+        let lp =
+            |kind, objective| SparseLp::new(kind, objective, low_p.clone(), self.part_upper.clone(), self.rows.clone());
 
-        // Two certificates that need no LP. From a point where every class
-        // is as low as it can be, a class can rise alone by its rows' and
-        // its cap's room there. And a class is held at its level sum by
-        // its cap, or by a row whose room with everyone at their lowest is
-        // no more than its own.
-        let mut rows_of = vec![Vec::new(); m];
-        for (k, r) in self.rows.iter().enumerate() {
-            for &v in &r.vars {
-                rows_of[v].push(k);
+        // Two certificates that need no LP. From a point where every part
+        // is as low as it can be, a part can rise alone by its rows' and
+        // its cap's room there. And a part is held at its level sum by its
+        // cap, or by a row whose room with everyone at their lowest is no
+        // more than its own.
+        let mut rows_of = vec![Vec::new(); k];
+        for (j, r) in self.rows.iter().enumerate() {
+            for &p in &r.vars {
+                rows_of[p].push(j);
             }
         }
-        let sums = |x: &[f64]| -> Vec<f64> { self.rows.iter().map(|r| r.vars.iter().map(|&v| x[v]).sum()).collect() };
-        let at_lower = sums(&lower);
+        let at_lower = self.sums(&low_p);
         let meets = self.rows.iter().zip(&at_lower).all(|(r, &s)| {
             r.min.is_none_or(|mn| s >= mn - FEASIBLE_TOL) && r.max.is_none_or(|mx| s <= mx + FEASIBLE_TOL)
         });
         let low =
-            if meets { lower.clone() } else { lps.solve(lp(LpKind::Lowest, vec![-1.0; m]))?.ok_or_else(infeasible)? };
-        let at_low = sums(&low);
-        let row_room = |v: usize, at: &[f64], own: f64| {
-            rows_of[v].iter().filter_map(|&k| self.rows[k].max.map(|mx| mx - at[k] + own)).fold(f64::INFINITY, f64::min)
+            if meets { low_p.clone() } else { lps.solve(lp(LpKind::Lowest, vec![-1.0; k]))?.ok_or_else(infeasible)? };
+        let at_low = self.sums(&low);
+        let row_room = |p: usize, at: &[f64], own: f64| {
+            rows_of[p].iter().filter_map(|&j| self.rows[j].max.map(|mx| mx - at[j] + own)).fold(f64::INFINITY, f64::min)
         };
-        for v in 0..m {
-            let alone = self.upper[v].min(row_room(v, &at_low, low[v]));
-            room[v] = room[v].max(alone - l[v]);
-        }
-        let held = |v: usize| self.upper[v].min(row_room(v, &at_lower, lower[v])) <= l[v] + FREEZE_TOL;
+        // The most each part was seen to take.
+        let mut most: Vec<f64> = (0..k).map(|p| self.part_upper[p].min(row_room(p, &at_low, low[p]))).collect();
+        let held: Vec<bool> =
+            (0..k).map(|p| self.part_upper[p].min(row_room(p, &at_lower, low_p[p])) <= l_p[p] + FREEZE_TOL).collect();
+        // A class's room above its level sum: its part's most, with the
+        // part's other classes at their lowest, within its own cap.
+        let room = |most: &[f64], v: usize| {
+            let p = self.part[v];
+            self.upper[v].min(most[p] - (low_p[p] - lower[v])) - l[v]
+        };
+        let stuck_in = |most: &[f64], p: usize| -> bool {
+            !held[p] && self.parts[p].iter().any(|&v| self.upper[v] > l[v] + FREEZE_TOL && room(most, v) <= FREEZE_TOL)
+        };
+        let see = |most: &mut [f64], y: &[f64]| {
+            for (m, &v) in most.iter_mut().zip(y) {
+                *m = m.max(v);
+            }
+        };
 
-        let mut frozen = Vec::new();
-        for v in 0..m {
-            if room[v] > FREEZE_TOL {
-                continue;
-            }
-            if !held(v) {
-                let mut objective = vec![0.0; m];
-                objective[v] = 1.0;
+        // The rest by LPs: all of them raised together finds most that can
+        // rise, one LP each settles the others.
+        let open: Vec<usize> = (0..k).filter(|&p| stuck_in(&most, p)).collect();
+        if open.len() > 1 {
+            let all = lps.solve(lp(LpKind::Rise, vec![1.0; k]))?.ok_or_else(infeasible)?;
+            see(&mut most, &all);
+        }
+        for &p in &open {
+            if stuck_in(&most, p) {
+                let mut objective = vec![0.0; k];
+                objective[p] = 1.0;
                 let best = lps.solve(lp(LpKind::RiseOne, objective))?.ok_or_else(infeasible)?;
-                for (r, (b, lv)) in room.iter_mut().zip(best.iter().zip(l)) {
-                    *r = r.max(b - lv);
-                }
-            }
-            if room[v] <= FREEZE_TOL {
-                frozen.push(v);
+                see(&mut most, &best);
             }
         }
+        let m = l.len();
+        let mut frozen: Vec<usize> = (0..m)
+            .filter(|&v| held[self.part[v]] || self.upper[v] <= l[v] + FREEZE_TOL || room(&most, v) <= FREEZE_TOL)
+            .collect();
         if frozen.is_empty() {
             // The level cannot rise, yet the solver's rounding hides who is
             // stuck: freeze the class with the least room, so each round
             // makes progress.
-            let least = (0..m).min_by(|&a, &b| room[a].total_cmp(&room[b])).unwrap_or(0);
+            let least = (0..m).min_by(|&a, &b| room(&most, a).total_cmp(&room(&most, b))).unwrap_or(0);
             frozen.push(least);
         }
         Ok(frozen)
@@ -534,7 +676,7 @@ pub(crate) fn fill(n: &Normal, kept: Option<&mut Vec<SparseLp>>, max_rounds: usi
     let (top, mut level, mut rounds) = (n.top_level(), 0.0, 0);
     while rounds < max_rounds && frozen.iter().any(Option::is_none) {
         rounds += 1;
-        let round = Round::new(n, &classes, &frozen);
+        let round = Round::new(&classes, &frozen);
         level = round.max_level(&mut lps, level, top)?;
         let l = round.level_sums(level);
         for v in round.stuck(&mut lps, &l)? {
