@@ -214,13 +214,13 @@ fn main() {
         let path = dir.join(format!("iodao-first-round-lps-{n}.json"));
         std::fs::write(&path, serde_json::to_vec(&serde_json::json!({ "lps": lps })).expect("json"))
             .expect("write the LPs");
-        let ms = |s: f64| format!("{:.1}ms", s * 1e3);
+        let ms = |s: f64| format!("{:.2}ms", s * 1e3);
         let (theirs, ratio, diff) = match highs(&path) {
             Some(peer) => {
                 if peer.disagree > 0 {
                     println!("HiGHS and microlp disagree on the feasibility of {} LPs", peer.disagree);
                 }
-                (ms(peer.seconds), format!("{:.2}x", ours / peer.seconds), format!("{:.1e}", peer.max_diff))
+                (ms(peer.seconds), format!("{:.3}x", ours / peer.seconds), format!("{:.1e}", peer.max_diff))
             }
             None => ("-".into(), "-".into(), "(scipy missing: scripts/bench-allocator.sh installs it)".into()),
         };
