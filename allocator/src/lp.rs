@@ -22,7 +22,9 @@
 //!    monotone in `t`; a binary search over the rising members'
 //!    breakpoints finds the last feasible one, `b_k`. On `[b_k, b_{k+1}]`
 //!    every `L_C` is linear (`α_C + β_C·t`), so one LP maximising `t` over
-//!    that segment (`X_C − β_C·t >= α_C`) finishes it exactly. Where
+//!    that segment (`X_C − β_C·t >= α_C`) finishes it exactly; a class in
+//!    no row with a minimum never needs more than `L_C(t)`, so that LP
+//!    takes it as a term of its rows and a bound on `t`. Where
 //!    arithmetic settles a question exactly it takes no LP: a feasibility
 //!    test whose answer shows at the lowest point (a class's range empty,
 //!    a row over its maximum, or every row met), and a segment on which
@@ -487,20 +489,72 @@ impl<'a> Round<'a> {
         if let Some(t) = self.level_by_ratios(&lo, hi, &linear, start, end) {
             return Ok(t);
         }
-        let mut rows = self.rows.clone();
-        for (p, &(alpha, beta)) in linear.iter().enumerate() {
-            if beta > 0.0 {
-                rows.push(LpRow { vars: vec![p, k], coefs: vec![1.0, -beta], min: Some(alpha), max: None });
+        // A part in no row with a minimum never needs more than its lowest
+        // (more only uses up the rows' maximums): where that is `α + β·t`
+        // on the whole segment (its bound not above it at `start`), it is a
+        // term of its rows and a bound on `t`. The LP keeps the others.
+        let mut needed = vec![false; k];
+        for r in self.rows.iter().filter(|r| r.min.is_some()) {
+            for &p in &r.vars {
+                needed[p] = true;
             }
         }
-        let (mut lo, mut hi) = (lo, hi.clone());
-        lo.push(start);
-        hi.push(end);
-        let mut objective = vec![0.0; k];
+        let mut keep = vec![usize::MAX; k];
+        let mut kept = 0;
+        for p in 0..k {
+            let (alpha, beta) = linear[p];
+            if needed[p] || (beta > 0.0 && lo[p] > alpha + beta * start) {
+                keep[p] = kept;
+                kept += 1;
+            }
+        }
+        let (mut lo_k, mut hi_k) = (vec![0.0; kept], vec![0.0; kept]);
+        for p in 0..k {
+            let (alpha, beta) = linear[p];
+            if keep[p] != usize::MAX {
+                (lo_k[keep[p]], hi_k[keep[p]]) = (lo[p], hi[p]);
+            } else if beta > 0.0 {
+                end = end.min((hi[p] - alpha) / beta);
+            }
+        }
+        if end <= start {
+            return Ok(start);
+        }
+        let mut rows = Vec::with_capacity(self.rows.len() + kept);
+        for r in &self.rows {
+            let (mut vars, mut coefs, mut constant, mut slope) = (Vec::new(), Vec::new(), 0.0, 0.0);
+            for &p in &r.vars {
+                let (alpha, beta) = linear[p];
+                if keep[p] != usize::MAX {
+                    vars.push(keep[p]);
+                    coefs.push(1.0);
+                } else if beta > 0.0 {
+                    (constant, slope) = (constant + alpha, slope + beta);
+                } else {
+                    constant += lo[p];
+                }
+            }
+            if slope > 0.0 {
+                vars.push(kept);
+                coefs.push(slope);
+            }
+            if !vars.is_empty() {
+                rows.push(LpRow { vars, coefs, min: r.min.map(|m| m - constant), max: r.max.map(|m| m - constant) });
+            } else if r.max.is_some_and(|m| constant > m + FEASIBLE_TOL) {
+                return Ok(start);
+            }
+        }
+        for p in (0..k).filter(|&p| keep[p] != usize::MAX && linear[p].1 > 0.0) {
+            let (alpha, beta) = linear[p];
+            rows.push(LpRow { vars: vec![keep[p], kept], coefs: vec![1.0, -beta], min: Some(alpha), max: None });
+        }
+        lo_k.push(start);
+        hi_k.push(end);
+        let mut objective = vec![0.0; kept];
         objective.push(1.0);
-        let lp = SparseLp::new(LpKind::Level, objective, lo, hi, rows);
+        let lp = SparseLp::new(LpKind::Level, objective, lo_k, hi_k, rows);
         // Infeasible only through rounding at `start` itself.
-        Ok(lps.solve(lp)?.map_or(start, |x| x[k].clamp(start, end)))
+        Ok(lps.solve(lp)?.map_or(start, |x| x[kept].clamp(start, end)))
     }
 
     /// The segment's highest level without an LP, when the lowest point is
