@@ -8,7 +8,9 @@
 //! `cargo bench -p iodao-allocator --bench solve` (scripts/bench-allocator.sh
 //! installs scipy first). `IODAO_BENCH_SIZES=1000,10000` picks sizes;
 //! `IODAO_BENCH_PEER_SIZES` the LP method's (default 1000,10000);
-//! `IODAO_BENCH_PEER=0` skips the LP part; `IODAO_BENCH_DIGEST=1` prints a
+//! `IODAO_BENCH_PEER=0` skips the LP part; `IODAO_BENCH_SPANNING=1` lets
+//! groups span categories (then `allocate` takes the LP method too, and
+//! "vs closed" compares it with itself); `IODAO_BENCH_DIGEST=1` prints a
 //! digest of each split (Keccak-256 of its JSON), to show that an
 //! optimisation changed no payout.
 
@@ -51,7 +53,10 @@ fn bps(n: u16) -> Bps {
 /// `n` recipients with heavy-tailed votes and every rule on: recipient
 /// caps, floors, category minimum and maximum, smoothing against a previous
 /// epoch, group caps (projects of five programs), and a minimum payout.
+/// With `IODAO_BENCH_SPANNING=1` a project's programs may be in different
+/// categories (only the LP method solves that).
 fn instance(n: usize, seed: u64) -> Problem {
+    let spanning = std::env::var("IODAO_BENCH_SPANNING").is_ok_and(|v| v == "1");
     let mut rng = Rng(seed);
     let budget = U256::from(1_000_000u64) * U256::from(10u64).pow(U256::from(18u8));
     let groups = n / 50;
@@ -69,7 +74,10 @@ fn instance(n: usize, seed: u64) -> Problem {
             rng.next().is_multiple_of(2).then(|| U256::from((target_share * (0.5 + rng.unit()) * 1e24) as u128));
         // A floor of the average payout for one in a thousand.
         let floor = rng.next().is_multiple_of(1000).then(|| Limit::Wei(budget / U256::from(n as u64)));
-        let group = (i % 10 == 0 && groups > 0).then(|| format!("{category}-{}", rng.next() % groups as u64));
+        let group = (i % 10 == 0 && groups > 0).then(|| {
+            let project = rng.next() % groups as u64;
+            if spanning { format!("project-{project}") } else { format!("{category}-{project}") }
+        });
         candidates.push(Candidate { id: i as u64, category, weight, cap: None, floor, group, previous });
     }
     let mut categories = BTreeMap::new();
