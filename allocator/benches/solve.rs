@@ -7,7 +7,7 @@
 //!
 //! `cargo bench -p iodao-allocator --bench solve` (scripts/bench-allocator.sh
 //! installs scipy first). `IODAO_BENCH_SIZES=1000,10000` picks sizes;
-//! `IODAO_BENCH_PEER_SIZES` the LP method's (default 1000,10000);
+//! `IODAO_BENCH_PEER_SIZES` the LP method's (default 1000,10000,100000);
 //! `IODAO_BENCH_PEER=0` skips the LP part; `IODAO_BENCH_SPANNING=1` lets
 //! groups span categories (then `allocate` takes the LP method too, and
 //! "vs closed" compares it with itself); `IODAO_BENCH_DIGEST=1` prints a
@@ -199,7 +199,7 @@ fn main() {
         "recipients", "LP method", "vs closed", "1st round", "LPs", "microlp", "HiGHS", "ratio", "max diff"
     );
     let dir = std::env::temp_dir();
-    for n in sizes("IODAO_BENCH_PEER_SIZES", &[1_000, 10_000]) {
+    for n in sizes("IODAO_BENCH_PEER_SIZES", &[1_000, 10_000, 100_000]) {
         let p = instance(n, 42);
         let split = allocate_with(&p, Method::Lp).expect("the LP method solves it");
         let closed = allocate(&p).expect("solves");
