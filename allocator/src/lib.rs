@@ -14,8 +14,8 @@
 //!
 //! Two solvers compute it: a closed form (root search on the level of
 //! progressive filling, O(n) per step) when the bounds nest, and a sequence
-//! of LPs (good_lp on microlp) for any bounds; property tests hold them
-//! together. Floats are used only inside the solvers: the answer is wei in
+//! of LPs (good_lp on microlp) over classes of recipients that share their
+//! rows, for any bounds; property tests hold them together. Floats are used only inside the solvers: the answer is wei in
 //! U256, apportioned so the payouts sum exactly to what was spent. A device
 //! program's payout is shared by its devices the same way (`devices`).
 //!
