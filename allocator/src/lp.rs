@@ -39,13 +39,16 @@
 //!    `Σ X_C` finds most that can rise and one LP per class settles the
 //!    others (a solution that lifts another class shows that one can rise
 //!    too). A stuck class freezes every member at `clamp(w_i·t*, lo_i,
-//!    hi_i)`. An LP that only maximised `t`, or
-//!    minimised a distance to the targets, would leave the surplus wherever
-//!    the solver's pivoting put it; freezing decides every payout by the
-//!    fairness rule instead.
+//!    hi_i)`. An LP that only maximised `t`, or minimised a distance to
+//!    the targets, would leave the surplus wherever the solver's pivoting
+//!    put it; freezing decides every payout by the fairness rule instead.
 //!
 //! Class bounds are variable bounds, and so is a row left with one rising
-//! class; rows left with none are settled.
+//! class; rows left with none are settled. Within a round the classes left
+//! in exactly the same rows are one variable again (a part, `Round`), for
+//! the same reason as a class's members. The arithmetic shortcuts are
+//! exact certificates, not approximations: each either proves its answer
+//! or hands the question to an LP.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
