@@ -65,9 +65,12 @@ const FREEZE_TOL: f64 = 1e-10;
 
 /// How far below the level a rising recipient's part of its class's lower
 /// bound is set, so the level's own rounding (and the rounding of the
-/// class's sum) cannot make the round infeasible. A class gets this once
-/// per member, so the others' room adds up to at most `n` times this, well
-/// under `FREEZE_TOL`.
+/// class's sum, under 1e-16 a member) cannot make the round infeasible. A
+/// class gets this once per member, so the room it gives the others adds
+/// up to at most `n` times this: well under `FREEZE_TOL` up to some 10 000
+/// recipients, as much as it at 100 000 (then a class held only by that
+/// room may wait a round longer to freeze, the same as with one variable a
+/// recipient).
 const LEVEL_SLACK: f64 = 1e-15;
 
 /// Room given to a row for the rounding in its frozen part.
