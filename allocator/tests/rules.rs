@@ -214,7 +214,7 @@ fn a_group_across_categories_is_solved_by_the_lp() {
 }
 
 #[test]
-fn a_group_across_categories_with_a_category_minimum_fills_in_three_rounds() {
+fn a_group_across_categories_with_a_category_minimum_fills_level_by_level() {
     let mut policy = Policy::default();
     policy.group_caps.insert("acme".into(), Limit::Share(bps(3000)));
     policy.categories.insert(Category::DeviceProgram, CategoryBounds { min: Some(bps(4000)), max: None });
