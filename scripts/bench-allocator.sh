@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The allocator benchmark: solve times at 1 000 .. 1 000 000 recipients with
-# every rule on, and the first LP compared with scipy's linprog (HiGHS) on
-# the same exported formulation. Installs the pinned scipy into a venv.
+# every rule on, then the LP method and the LPs of its first round, also
+# solved by scipy's linprog (HiGHS) on the same exported formulation.
+# Installs the pinned scipy into a venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,10 +1,12 @@
-"""Solves an LP exported by iodao-allocator's `first_level_lp` with scipy's
-linprog (HiGHS) and prints the best solve time in seconds.
+"""Solves the LPs exported by iodao-allocator's benchmark (`first_round_lps`:
+every LP of the LP method's first round) with scipy's linprog (HiGHS).
 
-Same formulation as the Rust side: variables [t, x_0 .. x_{n-1}], maximise t,
-bounds 0 <= t <= top and lo_i <= x_i <= hi_i, rows w_i*t - x_i <= 0 and, for
-each sum row, min <= sum(x[members]) <= max. Only the solve is timed; the
-level it finds is checked against a plain recomputation of feasibility.
+Same formulation as the Rust side, LP by LP: maximise objective.x over
+lo <= x <= hi and, for each row, min <= sum(coefs[k] * x[vars[k]]) <= max
+(either side may be absent). Only the linprog calls are timed (best of 3
+for each LP, summed). Prints three numbers: the summed seconds, the largest
+difference between HiGHS's optimum and the one microlp found, and how many
+LPs one solver found infeasible and the other did not.
 """
 
 import json
@@ -16,51 +18,52 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
 
+def build(lp):
+    n = len(lp["lo"])
+    rows, cols, vals, rhs = [], [], [], []
+    for row in lp["rows"]:
+        for sign, bound in ((1.0, row.get("max")), (-1.0, row.get("min"))):
+            if bound is None:
+                continue
+            r = len(rhs)
+            rows.extend([r] * len(row["vars"]))
+            cols.extend(row["vars"])
+            vals.extend(sign * c for c in row["coefs"])
+            rhs.append(sign * bound)
+    a = coo_matrix((vals, (rows, cols)), shape=(len(rhs), n)).tocsr() if rhs else None
+    b = np.asarray(rhs) if rhs else None
+    c = -np.asarray(lp["objective"], dtype=float)
+    bounds = list(zip(lp["lo"], lp["hi"]))
+    return c, a, b, bounds
+
+
 def main(path):
     with open(path) as f:
-        lp = json.load(f)
-    w = np.asarray(lp["w"], dtype=float)
-    n = len(w)
-    rows, cols, vals, rhs = [], [], [], []
-
-    def add(coeffs, bound):
-        r = len(rhs)
-        for c, v in coeffs:
-            rows.append(r)
-            cols.append(c)
-            vals.append(v)
-        rhs.append(bound)
-
-    # w_i t - x_i <= 0, written as arrays for speed.
-    idx = np.arange(n)
-    rows.extend(idx.tolist() * 1)
-    cols.extend([0] * n)
-    vals.extend(w.tolist())
-    rows.extend(idx.tolist())
-    cols.extend((idx + 1).tolist())
-    vals.extend([-1.0] * n)
-    rhs.extend([0.0] * n)
-    for row in lp["rows"]:
-        members = [m + 1 for m in row["members"]]
-        add([(m, 1.0) for m in members], row["max"])
-        if row.get("min") is not None:
-            add([(m, -1.0) for m in members], -row["min"])
-    a = coo_matrix((vals, (rows, cols)), shape=(len(rhs), n + 1)).tocsr()
-    b = np.asarray(rhs)
-    c = np.zeros(n + 1)
-    c[0] = -1.0
-    bounds = [(0.0, lp["top"])] + list(zip(lp["lo"], lp["hi"]))
-
-    best = None
-    for _ in range(3):
-        start = time.perf_counter()
-        res = linprog(c, A_ub=a, b_ub=b, bounds=bounds, method="highs")
-        elapsed = time.perf_counter() - start
-        if res.status != 0:
-            sys.exit(f"HiGHS: {res.message}")
-        best = elapsed if best is None else min(best, elapsed)
-    print(f"{best:.6f}")
-    print(f"level {res.x[0]:.12g}", file=sys.stderr)
+        lps = json.load(f)["lps"]
+    total, max_diff, disagree, worst = 0.0, 0.0, 0, None
+    for lp in lps:
+        c, a, b, bounds = build(lp)
+        best = None
+        for _ in range(3):
+            start = time.perf_counter()
+            res = linprog(c, A_ub=a, b_ub=b, bounds=bounds, method="highs")
+            elapsed = time.perf_counter() - start
+            best = elapsed if best is None else min(best, elapsed)
+        total += best
+        ours = lp.get("optimum")
+        if res.status == 2:
+            disagree += ours is not None
+        elif res.status == 0:
+            if ours is None:
+                disagree += 1
+            else:
+                diff = abs(-res.fun - ours)
+                if diff > max_diff:
+                    max_diff, worst = diff, (lp["kind"], ours)
+        else:
+            sys.exit(f"HiGHS ({lp['kind']}): {res.message}")
+    print(f"{total:.6f} {max_diff:.3e} {disagree}")
+    print(f"{len(lps)} LPs; largest difference on {worst}", file=sys.stderr)
 
 
 if __name__ == "__main__":

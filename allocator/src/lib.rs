@@ -14,8 +14,8 @@
 //!
 //! Two solvers compute it: a closed form (root search on the level of
 //! progressive filling, O(n) per step) when the bounds nest, and a sequence
-//! of LPs (good_lp on microlp) for any bounds; property tests hold them
-//! together. Floats are used only inside the solvers: the answer is wei in
+//! of LPs (good_lp on microlp) over classes of recipients that share their
+//! rows, for any bounds; property tests hold them together. Floats are used only inside the solvers: the answer is wei in
 //! U256, apportioned so the payouts sum exactly to what was spent. A device
 //! program's payout is shared by its devices the same way (`devices`).
 //!
@@ -34,7 +34,7 @@ pub mod wei_text;
 
 pub use alloy_primitives::U256;
 pub use devices::{DeviceSplitError, split_by_score, split_equally};
-pub use lp::{LevelLp, LpError, SumRow};
+pub use lp::{LpError, LpKind, LpRow, SparseLp, first_round_lps};
 pub use problem::{Candidate, CategoryBounds, Limit, Policy, Problem, ProblemError};
-pub use split::{AllocError, Binding, Method, Payout, Split, allocate, allocate_with, first_level_lp};
+pub use split::{AllocError, Binding, Method, Payout, Split, allocate, allocate_with};
 pub use units::{Bps, BpsError, Category};

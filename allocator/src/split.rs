@@ -132,12 +132,6 @@ pub fn allocate_with(problem: &Problem, method: Method) -> Result<Split, AllocEr
     run(n, method)
 }
 
-/// The first LP of the LP method, as data: to measure other solvers on
-/// exactly the formulation this crate solves.
-pub fn first_level_lp(problem: &Problem) -> Result<lp::LevelLp, AllocError> {
-    Ok(lp::first_round(&Normal::new(problem)?))
-}
-
 fn run(n: Normal, method: Method) -> Result<Split, AllocError> {
     let (solved, mut payouts) = join(n.leaves.len() >= PARALLEL_FROM, || solve(&n, method), || lines(&n));
     let (dropped, x) = solved?;

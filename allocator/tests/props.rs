@@ -79,6 +79,53 @@ prop_compose! {
     }
 }
 
+prop_compose! {
+    /// A recipient among a few hundred: bounds scaled to shares near 1/300
+    /// (floors at or above any minimum payout `large_problem` sets).
+    fn small_candidate(id: u64)(
+        category in category(),
+        weight in prop_oneof![1 => Just(0u64), 8 => 1u64..1_000_000],
+        cap in prop::option::weighted(0.3, 20u16..=300),
+        floor in prop::option::weighted(0.05, 30u16..=60),
+        grouped in prop::bool::weighted(0.3),
+        previous in prop::option::weighted(0.3, 1u64..8_000),
+    ) -> Candidate {
+        Candidate {
+            id,
+            category,
+            weight: U256::from(weight),
+            cap: cap.map(|c| Limit::Share(bps(c))),
+            floor: floor.map(|f| Limit::Share(bps(f))),
+            // One group per category, so the bounds nest.
+            group: grouped.then(|| format!("g-{category}")),
+            previous: previous.map(|p| U256::from(p) * U256::from(10u64).pow(U256::from(17u8))),
+        }
+    }
+}
+
+prop_compose! {
+    /// A few hundred recipients (the LP method used to be too slow for
+    /// these in a property test).
+    fn large_problem()(n in 200usize..=400)(
+        candidates in (0..n as u64).map(|i| small_candidate(3 * i + 1)).collect::<Vec<_>>(),
+        cat_bounds in prop::collection::vec(bounds(), 3),
+        recipient_cap in prop::option::weighted(0.3, 30u16..=500),
+        min_payout_bps in prop_oneof![2 => Just(0u16), 1 => 1u16..30],
+        smoothing in prop::option::weighted(0.3, 500u16..=5000),
+        group_caps in prop::collection::vec(300u16..=4000, 3),
+    ) -> Problem {
+        let budget = U256::from(10u64).pow(U256::from(24u8));
+        let policy = Policy {
+            categories: Category::ALL.into_iter().zip(cat_bounds).collect(),
+            recipient_cap: recipient_cap.map(|c| Limit::Share(bps(c))),
+            min_payout: bps(min_payout_bps).of(budget),
+            smoothing: smoothing.map(bps),
+            group_caps: Category::ALL.iter().zip(group_caps).map(|(c, g)| (format!("g-{c}"), Limit::Share(bps(g)))).collect(),
+        };
+        Problem { budget, previous_budget: Some(budget), candidates, policy }
+    }
+}
+
 /// Solves, or says the problem contradicts itself (which the generator may
 /// produce: floors over caps and the like).
 fn solve(p: &Problem, m: Method) -> Option<Split> {
@@ -174,5 +221,20 @@ proptest! {
                 prop_assert!(diff <= slack, "{} and {} are not proportional", a.id, b.id);
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn closed_form_and_lp_agree_at_a_few_hundred_recipients(p in large_problem()) {
+        let Some(fast) = solve(&p, Method::ClosedForm) else { return Ok(()) };
+        let lp = solve(&p, Method::Lp).expect("the LP accepts what the closed form accepts");
+        let tolerance = p.budget / U256::from(1_000_000_000u64);
+        for (a, b) in fast.payouts.iter().zip(&lp.payouts) {
+            let diff = if a.amount > b.amount { a.amount - b.amount } else { b.amount - a.amount };
+            prop_assert!(diff <= tolerance, "recipient {}: closed form {} vs LP {} ({:?} / {:?})", a.id, a.amount, b.amount, a.binding, b.binding);
+        }
+        check_bounds(&p, &lp);
     }
 }

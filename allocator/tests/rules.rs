@@ -214,6 +214,31 @@ fn a_group_across_categories_is_solved_by_the_lp() {
 }
 
 #[test]
+fn a_group_across_categories_with_a_category_minimum_fills_level_by_level() {
+    let mut policy = Policy::default();
+    policy.group_caps.insert("acme".into(), Limit::Share(bps(3000)));
+    policy.categories.insert(Category::DeviceProgram, CategoryBounds { min: Some(bps(4000)), max: None });
+    let mut a = dapp(1, 3);
+    a.group = Some("acme".into());
+    let mut b = cand(2, Category::DeviceProgram, 1);
+    b.group = Some("acme".into());
+    let candidates = vec![a, b, dapp(3, 3), cand(4, Category::DeviceProgram, 2), dapp(5, 1)];
+    let p = problem(100_000, candidates, policy);
+    let s = allocate(&p).expect("allocates");
+    assert_eq!(s.method, Method::Lp);
+    // Per unit of the 10 votes, in shares: the group stops 1 and 2 first,
+    // at 0.75 (0.3 = 0.75·(0.3 + 0.1)). The devices' minimum then holds
+    // 0.4 − 0.075 = 0.325 for 4, so dapps 3 and 5 (one class) stop at
+    // 0.9375 when the budget runs out (0.3 + 0.4·0.9375 + 0.325 = 1); 4
+    // sits at its minimum share until its own level reaches it.
+    assert_eq!(
+        s.payouts.iter().map(|x| (x.id, x.amount.to::<u128>())).collect::<Vec<_>>(),
+        [(1, 22_500), (2, 7_500), (3, 28_125), (4, 32_500), (5, 9_375)]
+    );
+    assert_eq!(s.spent, wei(100_000));
+}
+
+#[test]
 fn budget_that_every_cap_blocks_is_unallocated() {
     let policy = Policy { recipient_cap: Some(Limit::Share(bps(1000))), ..Policy::default() };
     let s = solved(&problem(1000, vec![dapp(1, 1), dapp(2, 7)], policy));
