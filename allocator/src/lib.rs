@@ -15,9 +15,10 @@
 //! Two solvers compute it: a closed form (root search on the level of
 //! progressive filling, O(n) per step) when the bounds nest, and a sequence
 //! of LPs (good_lp on microlp) over classes of recipients that share their
-//! rows, for any bounds; property tests hold them together. Floats are used only inside the solvers: the answer is wei in
-//! U256, apportioned so the payouts sum exactly to what was spent. A device
-//! program's payout is shared by its devices the same way (`devices`).
+//! rows, for any bounds; property tests hold them together. Floats are used
+//! only inside the solvers: the answer is wei in U256, apportioned so the
+//! payouts sum exactly to what was spent. A device program's payout is
+//! shared by its devices the same way (`devices`).
 //!
 //! Pure computation: no IO, no clock, no randomness; it knows nothing of the
 //! store or the chain and depends on neither sqlx nor tokio.
