@@ -239,6 +239,15 @@ fn floor_u256(f: f64) -> U256 {
     if exp >= 0 { U256::from(mantissa) << (exp as usize) } else { U256::from(mantissa >> (-exp) as u32) }
 }
 
+/// `⌊p·k / 10 000⌋` for `k <= 20 000`, by parts (`p = q·10 000 + r`), so
+/// both divisions are by a constant: the floor `mul_div` gives, without its
+/// 128-bit division (two per smoothed recipient).
+fn bps_of(p: u64, k: u64) -> U256 {
+    const M: u64 = Bps::MAX as u64;
+    let (q, r) = (p / M, p % M);
+    U256::from(u128::from(q) * u128::from(k) + u128::from(r * k / M))
+}
+
 /// `a * b / c`, rounded down, without overflow (c > 0; the result fits when
 /// a <= c or b <= c, which every caller guarantees).
 pub(crate) fn mul_div(a: U256, b: U256, c: U256) -> U256 {
@@ -364,9 +373,13 @@ impl Normal {
         let bps_max = U256::from(Bps::MAX);
         let smoothing = match (policy.smoothing, p.previous_budget) {
             (Some(s), Some(pb)) if !pb.is_zero() => {
-                let (down, up) = (U256::from(Bps::MAX - s.get()), U256::from(Bps::MAX + s.get()));
+                let (down_k, up_k) = (u64::from(Bps::MAX - s.get()), u64::from(Bps::MAX + s.get()));
+                let (down, up) = (U256::from(down_k), U256::from(up_k));
                 Some(move |prev: U256| -> (U256, U256) {
                     if pb == budget {
+                        if let Ok(p) = u64::try_from(prev) {
+                            return (bps_of(p, down_k), bps_of(p, up_k));
+                        }
                         (mul_div(prev, down, bps_max), mul_div(prev, up, bps_max))
                     } else {
                         (mul_div(prev * down, budget, pb * bps_max), mul_div(prev * up, budget, pb * bps_max))
@@ -654,6 +667,11 @@ mod tests {
             if wide.0 <= U512::from(U256::MAX) {
                 prop_assert_eq!((U512::from(q), U512::from(r)), wide);
             }
+        }
+
+        #[test]
+        fn a_share_in_basis_points_by_parts_is_the_floor(p in any::<u64>(), k in 0u64..=20_000) {
+            prop_assert_eq!(bps_of(p, k), mul_div(U256::from(p), U256::from(k), U256::from(Bps::MAX)));
         }
 
         #[test]
