@@ -16,7 +16,7 @@
 use std::ops::Range;
 
 use crate::normal::Normal;
-use crate::par::{PARALLEL_FROM, join};
+use crate::par::{self, PARALLEL_FROM};
 
 /// Absolute tolerance on sums, in shares of the budget.
 const SUM_TOL: f64 = 1e-15;
@@ -210,21 +210,14 @@ impl Layout {
                 CatSlots { leaf, w, lo, hi, groups, loose, min: cat.min, max: cat.max }
             })
             .collect();
-        let largest = (0..cats.len()).max_by_key(|&k| (cats[k].leaf.len(), std::cmp::Reverse(k)));
-        let second = (0..cats.len()).map(|k| Some(k) != largest).collect();
+        let second = par::second_thread(&cats.iter().map(|c| c.leaf.len()).collect::<Vec<_>>());
         Self { len: n.leaves.len(), cats, second, top }
     }
 
     /// `f` of every category, the second thread's share on a second thread
     /// when `parallel`; in category order either way.
     fn each<T: Send>(&self, cats: &[CatSlots], parallel: bool, f: impl Fn(usize, &CatSlots) -> T + Sync) -> Vec<T> {
-        let on = |second: bool| -> Vec<(usize, T)> {
-            cats.iter().enumerate().filter(|&(k, _)| self.second[k] == second).map(|(k, c)| (k, f(k, c))).collect()
-        };
-        let (mut mine, theirs) = join(parallel, || on(false), || on(true));
-        mine.extend(theirs);
-        mine.sort_by_key(|&(k, _)| k);
-        mine.into_iter().map(|(_, t)| t).collect()
+        par::each(&self.second, parallel, |k| f(k, &cats[k]))
     }
 
     /// Payouts as shares of the budget, one per leaf, with the `dropped`

@@ -21,3 +21,22 @@ pub(crate) fn join<A, B: Send>(parallel: bool, a: impl FnOnce() -> A, b: impl Fn
         (a, b.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     })
 }
+
+/// Which of `sizes` (work per part) a second thread takes: all but the
+/// largest, which stays on the calling thread (ties to the first).
+pub(crate) fn second_thread(sizes: &[usize]) -> Vec<bool> {
+    let largest = (0..sizes.len()).max_by_key(|&k| (sizes[k], std::cmp::Reverse(k)));
+    (0..sizes.len()).map(|k| Some(k) != largest).collect()
+}
+
+/// `f(k)` for every part `k`, the parts `second` marks on a second thread
+/// when `parallel`; in part order either way.
+pub(crate) fn each<T: Send>(second: &[bool], parallel: bool, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let on = |side: bool| -> Vec<(usize, T)> {
+        (0..second.len()).filter(|&k| second[k] == side).map(|k| (k, f(k))).collect()
+    };
+    let (mut mine, theirs) = join(parallel, || on(false), || on(true));
+    mine.extend(theirs);
+    mine.sort_by_key(|&(k, _)| k);
+    mine.into_iter().map(|(_, t)| t).collect()
+}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lp::LpError;
 use crate::normal::{Normal, Scale, mul_div, to_f64};
-use crate::par::{PARALLEL_FROM, join};
+use crate::par::{self, PARALLEL_FROM, join};
 use crate::problem::{Problem, ProblemError};
 use crate::units::Category;
 use crate::{fast, lp};
@@ -405,45 +405,65 @@ fn tight(n: &Normal, x: &[f64]) -> Tight {
 /// The rule that bound each recipient, innermost first, written into its
 /// line; and its part for the rounding. One pass: at a million recipients
 /// each walk over the leaves costs more than the work done in it.
+/// From `PARALLEL_FROM` its two halves on two threads.
 fn explain(n: &Normal, x: &[f64], dropped: &[bool], t: &Tight, payouts: &mut [Payout]) -> Vec<Share> {
-    n.leaves
-        .iter()
-        .zip(x)
-        .zip(dropped)
-        .zip(payouts)
-        .map(|(((l, &x), &dropped), line)| {
-            let binding = if dropped {
-                Binding::MinimumPayout
-            } else if l.w <= 0.0 {
-                if x > AT { l.lo_rule } else { Binding::NoVotes }
-            } else if x >= l.hi - AT {
-                l.hi_rule
-            } else if l.lo > 0.0 && x <= l.lo + AT {
-                l.lo_rule
-            } else if l.group.is_some_and(|g| t.group[g as usize]) {
-                Binding::GroupCap
-            } else if t.cat_max[usize::from(l.cat)] {
-                Binding::CategoryMax
-            } else if t.cat_min[usize::from(l.cat)] {
-                Binding::CategoryMin
-            } else {
-                Binding::None
-            };
-            line.binding = binding;
-            match binding {
-                Binding::MinimumPayout | Binding::NoVotes => Share::Fixed(U256::ZERO),
-                _ if l.w <= 0.0 => Share::Fixed(l.lo_wei),
-                _ if x >= l.hi - AT => Share::Fixed(l.hi_wei),
-                // Including a payout of (nearly) nothing: rounding leftovers
-                // must not hand it a few wei under the minimum payout.
-                _ if x <= l.lo + AT => Share::Fixed(l.lo_wei),
-                // A group across categories is no node of this tree: its
-                // members keep their own level, rounded down.
-                Binding::GroupCap if !n.laminar => Share::Fixed(scale(x, n.budget)),
-                _ => Share::Open { weight: l.weight, free: x },
-            }
-        })
-        .collect()
+    let half = n.leaves.len() / 2;
+    let (first, second) = payouts.split_at_mut(half);
+    let (mut shares, rest) = join(
+        n.leaves.len() >= PARALLEL_FROM,
+        || {
+            // Room for both halves: the second is appended, not the first copied.
+            let mut v = Vec::with_capacity(n.leaves.len());
+            v.extend(explained(n, 0, x, dropped, t, first));
+            v
+        },
+        || explained(n, half, x, dropped, t, second).collect::<Vec<_>>(),
+    );
+    shares.extend(rest);
+    shares
+}
+
+/// `explain` of the leaves from `start` on, one per line of `lines`.
+fn explained<'a>(
+    n: &'a Normal,
+    start: usize,
+    x: &'a [f64],
+    dropped: &'a [bool],
+    t: &'a Tight,
+    lines: &'a mut [Payout],
+) -> impl Iterator<Item = Share> + 'a {
+    n.leaves[start..].iter().zip(&x[start..]).zip(&dropped[start..]).zip(lines).map(|(((l, &x), &dropped), line)| {
+        let binding = if dropped {
+            Binding::MinimumPayout
+        } else if l.w <= 0.0 {
+            if x > AT { l.lo_rule } else { Binding::NoVotes }
+        } else if x >= l.hi - AT {
+            l.hi_rule
+        } else if l.lo > 0.0 && x <= l.lo + AT {
+            l.lo_rule
+        } else if l.group.is_some_and(|g| t.group[g as usize]) {
+            Binding::GroupCap
+        } else if t.cat_max[usize::from(l.cat)] {
+            Binding::CategoryMax
+        } else if t.cat_min[usize::from(l.cat)] {
+            Binding::CategoryMin
+        } else {
+            Binding::None
+        };
+        line.binding = binding;
+        match binding {
+            Binding::MinimumPayout | Binding::NoVotes => Share::Fixed(U256::ZERO),
+            _ if l.w <= 0.0 => Share::Fixed(l.lo_wei),
+            _ if x >= l.hi - AT => Share::Fixed(l.hi_wei),
+            // Including a payout of (nearly) nothing: rounding leftovers
+            // must not hand it a few wei under the minimum payout.
+            _ if x <= l.lo + AT => Share::Fixed(l.lo_wei),
+            // A group across categories is no node of this tree: its
+            // members keep their own level, rounded down.
+            Binding::GroupCap if !n.laminar => Share::Fixed(scale(x, n.budget)),
+            _ => Share::Open { weight: l.weight, free: x },
+        }
+    })
 }
 
 /// A recipient's part of its node's amount: exactly so many wei, or a
@@ -507,55 +527,62 @@ fn to_wei(n: &Normal, shares: &[Share], t: &Tight, payouts: &mut [Payout]) -> U2
     let cat_part = |c: usize, groups: &[Part], j: usize| {
         if j < groups.len() { groups[j] } else { leaf(n.cats[c].loose[j - groups.len()]) }
     };
-    let groups: Vec<Vec<Part>> = n.cats.iter().map(|cat| cat.groups.iter().map(|&g| group(g)).collect()).collect();
-    let top: Vec<Part> = (0..n.cats.len())
-        .map(|c| {
-            let cat = &n.cats[c];
-            let tight = if t.cat_max[c] {
-                Some(cat.max_wei)
-            } else if t.cat_min[c] {
-                Some(cat.min_wei)
-            } else {
-                None
-            };
-            let parts = (0..groups[c].len() + cat.loose.len()).map(|j| cat_part(c, &groups[c], j));
-            Part { tight, ..Part::sum(parts) }
-        })
-        .collect();
+    // Categories are independent below the root: their parts and their
+    // apportioning run on two threads at scale (the largest category on
+    // this one), each exactly as one thread would.
+    let second = par::second_thread(&n.cats.iter().map(|c| c.members.len()).collect::<Vec<_>>());
+    let parallel = n.leaves.len() >= PARALLEL_FROM;
+    // Each category's groups' parts, and its own.
+    let parts: Vec<(Vec<Part>, Part)> = par::each(&second, parallel, |c| {
+        let cat = &n.cats[c];
+        let groups: Vec<Part> = cat.groups.iter().map(|&g| group(g)).collect();
+        let tight = if t.cat_max[c] {
+            Some(cat.max_wei)
+        } else if t.cat_min[c] {
+            Some(cat.min_wei)
+        } else {
+            None
+        };
+        let sum = Part::sum((0..groups.len() + cat.loose.len()).map(|j| cat_part(c, &groups, j)));
+        (groups, Part { tight, ..sum })
+    });
+    let top: Vec<Part> = parts.iter().map(|(_, p)| *p).collect();
     let whole = Part::sum(top.iter().copied());
     let root = if t.budget { n.budget } else { (whole.fixed + scale(whole.free, n.budget)).min(n.budget) };
-
-    // Every wei paid passes through the two `add`s below.
-    let mut spent = U256::ZERO;
     let mut cat_totals = vec![U256::ZERO; top.len()];
     apportion(root, top.len(), |j| top[j], |j, a| cat_totals[j] += a);
-    for (c, cat_total) in cat_totals.into_iter().enumerate() {
-        let cat = &n.cats[c];
-        let groups = &groups[c];
+
+    // Each category's amounts: its loose recipients', then its groups'
+    // members' in order.
+    let amounts: Vec<Vec<U256>> = par::each(&second, parallel, |c| {
+        let (cat, groups) = (&n.cats[c], &parts[c].0);
+        let grouped: usize = cat.groups.iter().map(|&g| n.groups[g].members.len()).sum();
+        let mut amounts = vec![U256::ZERO; cat.loose.len() + grouped];
         let mut group_totals = vec![U256::ZERO; groups.len()];
         apportion(
-            cat_total,
+            cat_totals[c],
             groups.len() + cat.loose.len(),
             |j| cat_part(c, groups, j),
             |j, a| match j.checked_sub(groups.len()) {
-                Some(k) => {
-                    payouts[cat.loose[k]].amount += a;
-                    spent += a;
-                }
+                Some(k) => amounts[k] += a,
                 None => group_totals[j] += a,
             },
         );
+        let mut offset = cat.loose.len();
         for (&g, total) in cat.groups.iter().zip(group_totals) {
             let members = &n.groups[g].members;
-            apportion(
-                total,
-                members.len(),
-                |j| leaf(members[j]),
-                |j, a| {
-                    payouts[members[j]].amount += a;
-                    spent += a;
-                },
-            );
+            let mine = &mut amounts[offset..offset + members.len()];
+            apportion(total, members.len(), |j| leaf(members[j]), |j, a| mine[j] += a);
+            offset += members.len();
+        }
+        amounts
+    });
+    let mut spent = U256::ZERO;
+    for (cat, amounts) in n.cats.iter().zip(amounts) {
+        let order = cat.loose.iter().chain(cat.groups.iter().flat_map(|&g| &n.groups[g].members));
+        for (&i, a) in order.zip(amounts) {
+            payouts[i].amount += a;
+            spent += a;
         }
     }
     spent
