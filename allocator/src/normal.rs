@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use alloy_primitives::{U256, U512};
 
-use crate::par::{PARALLEL_FROM, join};
+use crate::par::{Halves, PARALLEL_FROM, join};
 use crate::problem::{Limit, Problem, ProblemError};
 use crate::split::Binding;
 use crate::units::{Bps, Category};
@@ -86,7 +86,8 @@ struct LowerSums {
 pub(crate) struct Normal {
     pub budget: U256,
     /// Sorted by id, so nothing depends on the order candidates came in.
-    pub leaves: Vec<Leaf>,
+    /// In the halves two threads built them in.
+    pub leaves: Halves<Leaf>,
     pub groups: Vec<Group>,
     pub cats: Vec<Cat>,
     /// Every group lies inside one category: the bounds nest, and the
@@ -281,7 +282,8 @@ struct Grouped {
 }
 
 /// What a run of candidates yields: its leaves, and by leaf index the
-/// memberships, floors and lower-bound sums of its part.
+/// memberships, floors and lower-bound sums of its part. Runs are joined
+/// by appending all but the leaves (`Halves` keeps them apart).
 struct Run {
     leaves: Vec<Leaf>,
     floors: Vec<(usize, U256)>,
@@ -293,14 +295,14 @@ struct Run {
 }
 
 impl Run {
-    /// Room for `capacity` (the whole list, when later runs are appended
-    /// to this one: reserved pages never written cost nothing) and for
-    /// `len` grouped ones at most.
+    /// Room for `len` leaves, `capacity` in each list (the whole list, when
+    /// later runs are appended to this one: reserved pages never written
+    /// cost nothing) and `len / 8` grouped ones.
     fn with_capacity(capacity: usize, len: usize) -> Self {
         let lists = || std::array::from_fn(|_| Vec::with_capacity(capacity));
         let zero = (U256::ZERO, U256::ZERO);
         Self {
-            leaves: Vec::with_capacity(capacity),
+            leaves: Vec::with_capacity(len),
             floors: Vec::new(),
             members: lists(),
             loose: lists(),
@@ -310,9 +312,8 @@ impl Run {
         }
     }
 
-    /// The next run after this one.
+    /// The next run after this one, but for its leaves.
     fn append(&mut self, next: Run) {
-        self.leaves.extend(next.leaves);
         self.floors.extend(next.floors);
         for (mine, theirs) in self.members.iter_mut().zip(next.members).chain(self.loose.iter_mut().zip(next.loose)) {
             mine.extend(theirs);
@@ -496,9 +497,10 @@ impl Normal {
         let half = count / 2;
         let (first, second) = join(count >= PARALLEL_FROM, || run(0..half, count), || run(half..count, count - half));
         // The first error by id is the one reported either way.
-        let mut joined = first?;
-        joined.append(second?);
-        let Run { leaves, floors, members, loose, grouped, per_cat, all } = joined;
+        let (mut joined, mut second) = (first?, second?);
+        let leaves = Halves::new(std::mem::take(&mut joined.leaves), std::mem::take(&mut second.leaves));
+        joined.append(second);
+        let Run { floors, members, loose, grouped, per_cat, all, .. } = joined;
         for ((cat, members), loose) in cats.iter_mut().zip(members).zip(loose) {
             (cat.members, cat.loose) = (members, loose);
         }

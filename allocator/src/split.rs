@@ -7,8 +7,8 @@ use alloy_primitives::U256;
 use serde::{Deserialize, Serialize};
 
 use crate::lp::LpError;
-use crate::normal::{Normal, Scale, mul_div, to_f64};
-use crate::par::{self, PARALLEL_FROM, join};
+use crate::normal::{Leaf, Normal, Scale, mul_div, to_f64};
+use crate::par::{self, Halves, PARALLEL_FROM, join};
 use crate::problem::{Problem, ProblemError};
 use crate::units::Category;
 use crate::{fast, lp};
@@ -406,33 +406,31 @@ fn tight(n: &Normal, x: &[f64]) -> Tight {
 /// line; and its part for the rounding. One pass: at a million recipients
 /// each walk over the leaves costs more than the work done in it.
 /// From `PARALLEL_FROM` its two halves on two threads.
-fn explain(n: &Normal, x: &[f64], dropped: &[bool], t: &Tight, payouts: &mut [Payout]) -> Vec<Share> {
-    let half = n.leaves.len() / 2;
-    let (first, second) = payouts.split_at_mut(half);
-    let (mut shares, rest) = join(
+fn explain(n: &Normal, x: &[f64], dropped: &[bool], t: &Tight, payouts: &mut [Payout]) -> Halves<Share> {
+    // In the leaves' halves.
+    let (first, second) = n.leaves.halves();
+    let half = first.len();
+    let (lines, rest) = payouts.split_at_mut(half);
+    let (a, b) = join(
         n.leaves.len() >= PARALLEL_FROM,
-        || {
-            // Room for both halves: the second is appended, not the first copied.
-            let mut v = Vec::with_capacity(n.leaves.len());
-            v.extend(explained(n, 0, x, dropped, t, first));
-            v
-        },
-        || explained(n, half, x, dropped, t, second).collect::<Vec<_>>(),
+        || explained(n, first, 0, x, dropped, t, lines).collect(),
+        || explained(n, second, half, x, dropped, t, rest).collect(),
     );
-    shares.extend(rest);
-    shares
+    Halves::new(a, b)
 }
 
-/// `explain` of the leaves from `start` on, one per line of `lines`.
+/// `explain` of `leaves`, the leaves from `start` on, one per line of
+/// `lines`.
 fn explained<'a>(
     n: &'a Normal,
+    leaves: &'a [Leaf],
     start: usize,
     x: &'a [f64],
     dropped: &'a [bool],
     t: &'a Tight,
     lines: &'a mut [Payout],
 ) -> impl Iterator<Item = Share> + 'a {
-    n.leaves[start..].iter().zip(&x[start..]).zip(&dropped[start..]).zip(lines).map(|(((l, &x), &dropped), line)| {
+    leaves.iter().zip(&x[start..]).zip(&dropped[start..]).zip(lines).map(|(((l, &x), &dropped), line)| {
         let binding = if dropped {
             Binding::MinimumPayout
         } else if l.w <= 0.0 {
@@ -514,7 +512,7 @@ impl Part {
 /// crossed by a wei, and unbound recipients are paid in exact proportion.
 /// The amounts are added to the payout lines (which start at zero); the
 /// sum of them all is returned.
-fn to_wei(n: &Normal, shares: &[Share], t: &Tight, payouts: &mut [Payout]) -> U256 {
+fn to_wei(n: &Normal, shares: &Halves<Share>, t: &Tight, payouts: &mut [Payout]) -> U256 {
     let leaf = |i: usize| -> Part {
         match shares[i] {
             Share::Fixed(fixed) => Part { fixed, ..Part::EMPTY },
