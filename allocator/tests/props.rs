@@ -18,14 +18,36 @@ fn category() -> impl Strategy<Value = Category> {
     prop::sample::select(Category::ALL.to_vec())
 }
 
+/// The ranges a candidate is drawn from, as shares of the budget in basis
+/// points: a handful of recipients (`FEW`) or a few hundred (`HUNDREDS`).
+#[derive(Clone)]
+struct Ranges {
+    /// In how many draws of one more than this the weight is nonzero.
+    voted: u32,
+    cap: std::ops::RangeInclusive<u16>,
+    floor_odds: f64,
+    floor: std::ops::RangeInclusive<u16>,
+    /// The previous payout, in units of 10^`previous_exp` wei.
+    previous: std::ops::Range<u64>,
+    previous_exp: u8,
+}
+
+const FEW: Ranges =
+    Ranges { voted: 6, cap: 300..=10_000, floor_odds: 0.15, floor: 50..=800, previous: 1..1_000_000, previous_exp: 18 };
+
+/// Bounds scaled to shares near 1/300 (floors at or above any minimum
+/// payout `large_problem` sets).
+const HUNDREDS: Ranges =
+    Ranges { voted: 8, cap: 20..=300, floor_odds: 0.05, floor: 30..=60, previous: 1..8_000, previous_exp: 17 };
+
 prop_compose! {
-    fn candidate(id: u64)(
+    fn candidate(id: u64, r: Ranges)(
         category in category(),
-        weight in prop_oneof![1 => Just(0u64), 6 => 1u64..1_000_000],
-        cap in prop::option::weighted(0.3, 300u16..=10_000),
-        floor in prop::option::weighted(0.15, 50u16..=800),
+        weight in prop_oneof![1 => Just(0u64), r.voted => 1u64..1_000_000],
+        cap in prop::option::weighted(0.3, r.cap.clone()),
+        floor in prop::option::weighted(r.floor_odds, r.floor.clone()),
         grouped in prop::bool::weighted(0.3),
-        previous in prop::option::weighted(0.3, 1u64..1_000_000),
+        previous in prop::option::weighted(0.3, r.previous.clone()),
     ) -> Candidate {
         Candidate {
             id,
@@ -35,7 +57,7 @@ prop_compose! {
             floor: floor.map(|f| Limit::Share(bps(f))),
             // One group per category, so the bounds nest.
             group: grouped.then(|| format!("g-{category}")),
-            previous: previous.map(|p| U256::from(p) * U256::from(10u64).pow(U256::from(18u8))),
+            previous: previous.map(|p| U256::from(p) * U256::from(10u64).pow(U256::from(r.previous_exp))),
         }
     }
 }
@@ -57,7 +79,7 @@ prop_compose! {
         group_caps in prop::collection::vec(1000u16..=6000, 3),
         budget_extra in 0u64..1_000_000_007,
     )(
-        candidates in ids.into_iter().take(n).map(candidate).collect::<Vec<_>>(),
+        candidates in ids.into_iter().take(n).map(|id| candidate(id, FEW)).collect::<Vec<_>>(),
         cat_bounds in Just(cat_bounds),
         recipient_cap in Just(recipient_cap),
         min_payout_bps in Just(min_payout_bps),
@@ -80,34 +102,10 @@ prop_compose! {
 }
 
 prop_compose! {
-    /// A recipient among a few hundred: bounds scaled to shares near 1/300
-    /// (floors at or above any minimum payout `large_problem` sets).
-    fn small_candidate(id: u64)(
-        category in category(),
-        weight in prop_oneof![1 => Just(0u64), 8 => 1u64..1_000_000],
-        cap in prop::option::weighted(0.3, 20u16..=300),
-        floor in prop::option::weighted(0.05, 30u16..=60),
-        grouped in prop::bool::weighted(0.3),
-        previous in prop::option::weighted(0.3, 1u64..8_000),
-    ) -> Candidate {
-        Candidate {
-            id,
-            category,
-            weight: U256::from(weight),
-            cap: cap.map(|c| Limit::Share(bps(c))),
-            floor: floor.map(|f| Limit::Share(bps(f))),
-            // One group per category, so the bounds nest.
-            group: grouped.then(|| format!("g-{category}")),
-            previous: previous.map(|p| U256::from(p) * U256::from(10u64).pow(U256::from(17u8))),
-        }
-    }
-}
-
-prop_compose! {
     /// A few hundred recipients (the LP method used to be too slow for
     /// these in a property test).
     fn large_problem()(n in 200usize..=400)(
-        candidates in (0..n as u64).map(|i| small_candidate(3 * i + 1)).collect::<Vec<_>>(),
+        candidates in (0..n as u64).map(|i| candidate(3 * i + 1, HUNDREDS)).collect::<Vec<_>>(),
         cat_bounds in prop::collection::vec(bounds(), 3),
         recipient_cap in prop::option::weighted(0.3, 30u16..=500),
         min_payout_bps in prop_oneof![2 => Just(0u16), 1 => 1u16..30],
