@@ -7,7 +7,7 @@
 //! every bot's chats and channels.
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use iodao_core::{Epochs, Governance, Ran};
 use tokio::sync::watch;
 
@@ -107,10 +107,15 @@ async fn lifecycle(governance: Governance, every: std::time::Duration, mut stop:
 /// start, a run a crash interrupted resumes from the state it reached
 /// (open or tallied), and a run that fails (a node down) is stored as failed
 /// with its reason and retried afresh until it succeeds or the next slot
-/// comes. With no epoch yet, the first is the first slot
-/// after the server started.
+/// comes: after 30 s, then twice as long each time the slot fails again, up
+/// to an hour and never past the next slot (each retry is audited as a run
+/// opened afresh). With no epoch yet, the first is the first slot after the
+/// server started.
 async fn epochs_on_schedule(epochs: Epochs, cfg: EpochConfig, mut stop: watch::Receiver<bool>) {
     const RETRY: std::time::Duration = std::time::Duration::from_secs(30);
+    const MOST: std::time::Duration = std::time::Duration::from_secs(3600);
+    // The slot failing, and how long to wait before its next try.
+    let mut failing: Option<(DateTime<Utc>, std::time::Duration)> = None;
     let started = Utc::now() - chrono::Duration::seconds(1);
     loop {
         let now = Utc::now();
@@ -128,6 +133,7 @@ async fn epochs_on_schedule(epochs: Epochs, cfg: EpochConfig, mut stop: watch::R
         if let Some(slot) = due {
             match epochs.run(slot, now).await {
                 Ok(Ran::New(e)) => {
+                    failing = None;
                     // On stdout, like "listening on", for scripts and tests; a
                     // closed stdout must not stop the scheduler.
                     use std::io::Write;
@@ -141,8 +147,15 @@ async fn epochs_on_schedule(epochs: Epochs, cfg: EpochConfig, mut stop: watch::R
                 }
                 Ok(Ran::Existing(_)) => {}
                 Err(e) => {
-                    tracing::error!(error = %e, %slot, "epoch run failed; retrying");
-                    if sleep_or_stop(RETRY, &mut stop).await {
+                    let backoff = match failing {
+                        Some((s, b)) if s == slot => (b * 2).min(MOST),
+                        _ => RETRY,
+                    };
+                    failing = Some((slot, backoff));
+                    let until_next = cfg.next_slot(Utc::now()).and_then(|n| (n - Utc::now()).to_std().ok());
+                    let wait = until_next.map_or(backoff, |u| backoff.min(u));
+                    tracing::error!(error = %e, %slot, retry_in = ?wait, "epoch run failed");
+                    if sleep_or_stop(wait, &mut stop).await {
                         return;
                     }
                     continue;
