@@ -14,7 +14,6 @@
 //! category and group, so one evaluation at a level is a vectorised pass.
 
 use std::ops::Range;
-use std::sync::{Mutex, PoisonError};
 
 use crate::normal::Normal;
 use crate::par::{self, PARALLEL_FROM};
@@ -94,29 +93,20 @@ impl CatSlots {
     /// Its slots without the `dropped` leaves, spans renumbered (`self`
     /// has its leaves). A dropped leaf would add exactly 0.0 to every sum,
     /// so leaving it out changes no sum.
-    /// Written into `reuse` (an earlier solve's copy, whose pages are
-    /// already mapped) if there is one.
-    fn without(&self, dropped: &[bool], reuse: Option<CatSlots>) -> CatSlots {
+    fn without(&self, dropped: &[bool]) -> CatSlots {
         // Sized for the survivors: growing three arrays of a million copies
         // each of them several times.
         let kept = self.leaf.iter().filter(|&&i| !dropped[i]).count();
-        let mut out = reuse.unwrap_or_else(|| CatSlots {
+        let mut out = CatSlots {
             leaf: Vec::new(),
-            w: Vec::new(),
-            lo: Vec::new(),
-            hi: Vec::new(),
-            groups: Vec::new(),
+            w: Vec::with_capacity(kept),
+            lo: Vec::with_capacity(kept),
+            hi: Vec::with_capacity(kept),
+            groups: Vec::with_capacity(self.groups.len()),
             loose: 0..0,
             min: self.min,
             max: self.max,
-        });
-        for v in [&mut out.w, &mut out.lo, &mut out.hi] {
-            v.clear();
-            v.reserve(kept);
-        }
-        out.groups.clear();
-        out.groups.reserve(self.groups.len());
-        (out.min, out.max) = (self.min, self.max);
+        };
         let keep = |r: &Range<usize>, out: &mut CatSlots| {
             let start = out.w.len();
             for s in r.clone().filter(|&s| !dropped[self.leaf[s]]) {
@@ -144,10 +134,6 @@ pub(crate) struct Layout {
     second: Vec<bool>,
     len: usize,
     top: f64,
-    /// Compacted copies earlier solves are done with, for the next ones to
-    /// refill: a trial's arrays (13 MB at a million) would otherwise be
-    /// fresh pages the kernel clears each time.
-    spare: Mutex<Vec<Vec<CatSlots>>>,
 }
 
 /// Lanes of the sums below: independent partial sums the compiler can keep
@@ -225,7 +211,7 @@ impl Layout {
             })
             .collect();
         let second = par::second_thread(&cats.iter().map(|c| c.leaf.len()).collect::<Vec<_>>());
-        Self { len: n.leaves.len(), cats, second, top, spare: Mutex::new(Vec::new()) }
+        Self { len: n.leaves.len(), cats, second, top }
     }
 
     /// `f` of every category, the second thread's share on a second thread
@@ -240,16 +226,13 @@ impl Layout {
     /// is free to help.
     pub(crate) fn solve(&self, dropped: &[bool], parallel: bool) -> Vec<f64> {
         let parallel = parallel && self.len >= PARALLEL_FROM;
-        let spare = || self.spare.lock().unwrap_or_else(PoisonError::into_inner);
-        let compact = dropped.iter().any(|&d| d).then(|| {
-            let reuse: Vec<Mutex<Option<CatSlots>>> =
-                spare().pop().unwrap_or_default().into_iter().map(|c| Mutex::new(Some(c))).collect();
-            self.each(&self.cats, parallel, |k, c| {
-                let buffer = reuse.get(k).and_then(|m| m.lock().unwrap_or_else(PoisonError::into_inner).take());
-                c.without(dropped, buffer)
-            })
-        });
-        let cats = compact.as_deref().unwrap_or(&self.cats);
+        let compact;
+        let cats = if dropped.iter().any(|&d| d) {
+            compact = self.each(&self.cats, parallel, |_, c| c.without(dropped));
+            &compact[..]
+        } else {
+            &self.cats[..]
+        };
         let kept: usize = cats.iter().map(|c| c.w.len()).sum();
         let split = parallel && kept >= SPLIT_SUMS_FROM;
         let top = self.top;
@@ -298,9 +281,6 @@ impl Layout {
                 put(r.clone(), inner);
             }
             put(full.loose.clone(), level);
-        }
-        if let Some(c) = compact {
-            spare().push(c);
         }
         x
     }
