@@ -83,14 +83,25 @@ const ROW_SLACK: f64 = 1e-13;
 /// LPs would stop a level where the LP that finishes it does not.
 const FEASIBLE_TOL: f64 = 1e-10;
 
-/// Why the LP failed (a solver failure: the problem was validated).
+/// Why the LP method produced no split.
 #[derive(Debug, thiserror::Error)]
-#[error("the LP solver failed: {0}")]
-pub struct LpError(String);
+pub enum LpError {
+    /// The solver failed.
+    #[error("the LP solver failed: {0}")]
+    Solver(String),
+    /// No payout meets every bound at once: with groups that span
+    /// categories, category minimums can each fit in a group's cap and
+    /// still not fit together (validation checks each on its own).
+    #[error(
+        "the category minimums cannot all be met together under the group caps and floors \
+         (a group spans categories): lower a category minimum or raise a group cap"
+    )]
+    Conflict,
+}
 
 impl From<ResolutionError> for LpError {
     fn from(e: ResolutionError) -> Self {
-        Self(e.to_string())
+        Self::Solver(e.to_string())
     }
 }
 
@@ -604,7 +615,7 @@ impl<'a> Round<'a> {
     /// The classes that cannot rise above level sums `l` while every class
     /// stays at or above them (as round indices); never none.
     fn stuck(&self, lps: &mut Lps<'_>, l: &[f64]) -> Result<Vec<usize>, LpError> {
-        let infeasible = || LpError("the round's level is infeasible".into());
+        let infeasible = || LpError::Conflict;
         let lower = self.lower(l).ok_or_else(infeasible)?;
         let (k, low_p, l_p) = (self.parts.len(), self.by_part(&lower), self.by_part(l));
         let lp =
@@ -686,7 +697,9 @@ fn paid(l: &crate::normal::Leaf, t: f64) -> f64 {
 }
 
 /// The most a category's recipients can take under their own and their
-/// groups' caps (a minimum above it is met as far as it can be).
+/// groups' caps (a minimum above it is met as far as it can be). A group
+/// that spans categories leaves them only what its other members' lower
+/// bounds (floors, smoothing) do not already take.
 fn attainable(n: &Normal, c: usize) -> f64 {
     let cap_of = |i: usize| {
         let l = &n.leaves[i];
@@ -695,14 +708,16 @@ fn attainable(n: &Normal, c: usize) -> f64 {
     let mut total: f64 = 0.0;
     let mut grouped = vec![false; n.leaves.len()];
     for g in &n.groups {
-        let mut s = 0.0;
+        let (mut s, mut others) = (0.0, 0.0);
         for &i in &g.members {
             grouped[i] = true;
             if usize::from(n.leaves[i].cat) == c {
                 s += cap_of(i);
+            } else {
+                others += n.leaves[i].lo;
             }
         }
-        total += s.min(g.cap);
+        total += s.min((g.cap - others).max(0.0));
     }
     for i in n.cats[c].members.iter().copied().filter(|&i| !grouped[i]) {
         total += cap_of(i);

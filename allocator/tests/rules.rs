@@ -239,6 +239,40 @@ fn a_group_across_categories_with_a_category_minimum_fills_level_by_level() {
 }
 
 #[test]
+fn a_category_minimum_the_floors_of_a_shared_group_leave_no_room_for_is_met_as_far_as_it_can_be() {
+    // Device 1 shares a 50 % group with dapp 2, whose floor is 40 %: the
+    // devices' 30 % minimum can get at most the 10 % left in the group.
+    let mut policy = Policy::default();
+    policy.group_caps.insert("acme".into(), Limit::Share(bps(5000)));
+    policy.categories.insert(Category::DeviceProgram, CategoryBounds { min: Some(bps(3000)), max: None });
+    let mut device = cand(1, Category::DeviceProgram, 1);
+    device.group = Some("acme".into());
+    let mut floored = dapp(2, 1);
+    floored.group = Some("acme".into());
+    floored.floor = Some(Limit::Share(bps(4000)));
+    let p = problem(1000, vec![device, floored, dapp(3, 1)], policy);
+    let s = allocate(&p).expect("allocates: the minimum yields to the floor");
+    assert_eq!(s.method, Method::Lp);
+    assert_eq!(lines(&s), [(1, 100, Binding::GroupCap), (2, 400, Binding::Floor), (3, 500, Binding::None)]);
+}
+
+#[test]
+fn category_minimums_that_one_shared_group_cannot_hold_together_are_a_clear_error() {
+    // Each minimum alone fits in the 40 % group; both (60 %) do not.
+    let mut policy = Policy::default();
+    policy.group_caps.insert("acme".into(), Limit::Share(bps(4000)));
+    for c in [Category::DeviceProgram, Category::DepinProject] {
+        policy.categories.insert(c, CategoryBounds { min: Some(bps(3000)), max: None });
+    }
+    let mut device = cand(1, Category::DeviceProgram, 1);
+    device.group = Some("acme".into());
+    let mut depin = cand(2, Category::DepinProject, 1);
+    depin.group = Some("acme".into());
+    let e = allocate(&problem(1000, vec![device, depin, dapp(3, 1)], policy)).unwrap_err().to_string();
+    assert!(e.contains("category minimums") && e.contains("group caps"), "{e}");
+}
+
+#[test]
 fn budget_that_every_cap_blocks_is_unallocated() {
     let policy = Policy { recipient_cap: Some(Limit::Share(bps(1000))), ..Policy::default() };
     let s = solved(&problem(1000, vec![dapp(1, 1), dapp(2, 7)], policy));
