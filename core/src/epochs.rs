@@ -622,7 +622,7 @@ impl Epochs {
     /// epoch already allocated and stores nothing. A failure is stored with
     /// its reason; running the slot again starts it afresh.
     pub async fn run(&self, slot: DateTime<Utc>, now: DateTime<Utc>) -> Result<Ran, EpochError> {
-        if let Some(existing) = self.store.epochs().await?.into_iter().find(|e| e.slot == slot) {
+        if let Some(existing) = self.epoch_for(slot).await? {
             return Ok(Ran::Existing(existing));
         }
         let Some(run) = self.tally(slot, now).await? else { return self.existing(slot).await };
@@ -669,7 +669,7 @@ impl Epochs {
         if !self.store.insert_epoch(&row, now).await? {
             return self.existing(slot).await;
         }
-        let Some(e) = self.store.epochs().await?.into_iter().find(|e| e.slot == slot) else {
+        let Some(e) = self.epoch_for(slot).await? else {
             return Err(EpochError::CorruptBundle(bundle.epoch, "stored but not found".into()));
         };
         tracing::info!(epoch = e.number, spent = %e.spent, "epoch allocated");
@@ -678,10 +678,12 @@ impl Epochs {
 
     /// The slot's epoch, allocated (by another run) while this one ran.
     async fn existing(&self, slot: DateTime<Utc>) -> Result<Ran, EpochError> {
-        match self.store.epochs().await?.into_iter().find(|e| e.slot == slot) {
-            Some(e) => Ok(Ran::Existing(e)),
-            None => Err(EpochError::RunVanished(slot)),
-        }
+        self.epoch_for(slot).await?.map(Ran::Existing).ok_or(EpochError::RunVanished(slot))
+    }
+
+    /// The slot's allocated epoch, if it has one.
+    async fn epoch_for(&self, slot: DateTime<Utc>) -> Result<Option<EpochRow>, EpochError> {
+        Ok(self.store.epochs().await?.into_iter().find(|e| e.slot == slot))
     }
 
     /// Every epoch, newest first.

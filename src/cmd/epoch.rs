@@ -147,31 +147,23 @@ pub async fn list(cfg: &Config) -> anyhow::Result<()> {
         "{:>5}  {:<17} {:>8} {:>16} {:>16} {:>14}  {:<10}",
         "epoch", "slot", "block", "budget", "spent", "unallocated", "state"
     );
-    // Runs not allocated (open, tallied, failed) carry higher numbers than
-    // every allocated epoch, or the number of one that failed for its slot.
+    // Runs not allocated (open, tallied, failed) and allocated epochs, by
+    // number: a failed run keeps its number while later slots' epochs run.
     let runs = epochs.runs().await?;
-    for r in &runs {
+    let none = || "-".to_owned();
+    let mut rows: Vec<_> = runs
+        .iter()
+        .map(|r| (r.number, r.slot, r.snapshot_block, none(), none(), none(), r.state.to_string()))
+        .chain(epochs.list().await?.into_iter().map(|e| {
+            let iotx = |a: iodao_core::Amount| a.to_iotx_string();
+            (e.number, e.slot, e.snapshot_block, iotx(e.budget), iotx(e.spent), iotx(e.unallocated), e.state)
+        }))
+        .collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    for (number, slot, block, budget, spent, unallocated, state) in rows {
         println!(
-            "{:>5}  {:<17} {:>8} {:>16} {:>16} {:>14}  {:<10}",
-            r.number,
-            r.slot.format("%Y-%m-%d %H:%M"),
-            r.snapshot_block,
-            "-",
-            "-",
-            "-",
-            r.state
-        );
-    }
-    for e in epochs.list().await? {
-        println!(
-            "{:>5}  {:<17} {:>8} {:>16} {:>16} {:>14}  {:<10}",
-            e.number,
-            e.slot.format("%Y-%m-%d %H:%M"),
-            e.snapshot_block,
-            e.budget.to_iotx_string(),
-            e.spent.to_iotx_string(),
-            e.unallocated.to_iotx_string(),
-            e.state
+            "{number:>5}  {:<17} {block:>8} {budget:>16} {spent:>16} {unallocated:>14}  {state:<10}",
+            slot.format("%Y-%m-%d %H:%M").to_string()
         );
     }
     if let Some(failure) = runs.iter().find_map(|r| r.failure.as_ref().map(|f| (r.number, f))) {

@@ -86,9 +86,11 @@ struct ListPage {
 
 /// `/epochs`.
 pub async fn list_page(State(s): State<AppState>) -> Result<Html<String>, PageError> {
-    // Runs carry the newest numbers (or a failed slot's), so they lead.
+    // Runs not allocated and allocated epochs, by number: a failed run
+    // keeps its number while later slots' epochs run.
     let mut rows: Vec<Summary> = s.epochs().runs().await?.iter().map(Summary::from).collect();
     rows.extend(s.epochs().list().await?.iter().map(Summary::from));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.number));
     Ok(Html(ListPage { rows }.render().map_err(render_failed)?))
 }
 

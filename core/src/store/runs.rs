@@ -89,10 +89,10 @@ fn block_key(block: u64) -> Result<i64, StoreError> {
 
 impl Store {
     /// Opens the run of `slot` at `block` (with its audit entry), numbered
-    /// after every epoch and
-    /// run so far; or, if the slot has a run already, returns it as it is
-    /// (a failed one is opened again, afresh at `block`, keeping its
-    /// number). `None` if the slot's epoch is allocated already.
+    /// after every epoch and run so far; or, if the slot has a run already,
+    /// returns it as it is (a failed one is opened again, afresh at
+    /// `block`, keeping its number). `None` if the slot's epoch is
+    /// allocated already.
     pub async fn open_run(
         &self,
         slot: DateTime<Utc>,
