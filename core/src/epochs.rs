@@ -31,7 +31,7 @@ use crate::allocations::{Allocations, AllocationsError, StakedAllocation, weight
 use crate::devices::{
     BundleDevice, BundleDevices, DeviceError, DeviceRegistry, DeviceStatus, shares, unregistered_reason,
 };
-use crate::domain::{Address, Allocation, Amount, Bps, Category, RecipientId};
+use crate::domain::{Address, Allocation, Amount, Bps, Category, Quoted, RecipientId};
 use crate::execution::decode_pairs;
 use crate::stake::{StakeError, StakeSource};
 use crate::store::{BatchRow, ClaimRootRow, EpochRow, NewEpoch, PayoutRow, RunRow, RunState, Store, StoreError};
@@ -67,7 +67,7 @@ pub fn parse_limit(s: &str) -> Result<Limit, String> {
     } else {
         Amount::parse_iotx(t)
             .map(|a| Limit::Wei(a.wei()))
-            .map_err(|e| format!("`{t}` is neither a percentage (like 5%) nor an amount of IOTX: {e}"))
+            .map_err(|e| format!("{} is neither a percentage (like 5%) nor an amount of IOTX: {e}", Quoted(t)))
     }
 }
 

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     Actor, Address, Amount, AuditEntry, Body, Bps, ChatAccount, Choices, ChoicesError, NewProposal, Outcome, Platform,
-    Proposal, ProposalId, ProposalIdError, ProposalState, Selection, SelectionError, Tally, TextError, Title,
+    Proposal, ProposalId, ProposalIdError, ProposalState, Quoted, Selection, SelectionError, Tally, TextError, Title,
     TransitionError, Turnout, Vote, VoteSource, VotingMethod, Window, WindowPosition,
 };
 use crate::signed::{self, SignedError};
@@ -93,7 +93,7 @@ pub enum GovernanceError {
     #[error(transparent)]
     Choices(#[from] ChoicesError),
     /// A voting method that does not exist.
-    #[error("`{0}` is not a voting method: use single-choice, approval, weighted or quadratic")]
+    #[error("{} is not a voting method: use single-choice, approval, weighted or quadratic", Quoted(.0))]
     UnknownMethod(String),
     /// A proposal number that cannot exist (in a signed message).
     #[error(transparent)]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use alloy_primitives::Signature;
 use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::{Address, ChatAccount};
+use crate::domain::{Address, ChatAccount, Quoted};
 use crate::store::{Consumed, Store, StoreError, StoredChallenge};
 
 /// What the DAO puts in every challenge.
@@ -61,7 +61,7 @@ pub enum LinkError {
     #[error("the signature is not valid: expected 65 bytes as 0x-prefixed hex ({0})")]
     MalformedSignature(String),
     /// The message names another site.
-    #[error("the message is for `{found}`, not `{expected}`: only challenges issued here can link")]
+    #[error("the message is for {}, not `{expected}`: only challenges issued here can link", Quoted(found))]
     WrongDomain {
         /// Our domain.
         expected: String,
@@ -77,7 +77,7 @@ pub enum LinkError {
         found: u64,
     },
     /// No challenge has this nonce.
-    #[error("no link challenge has nonce `{0}`: ask for a new one with /link")]
+    #[error("no link challenge has nonce {}: ask for a new one with /link", Quoted(.0))]
     UnknownNonce(String),
     /// The challenge was used already.
     #[error("this link challenge was already used; ask for a new one with /link")]

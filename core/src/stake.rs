@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
-use crate::domain::{Address, Amount};
+use crate::domain::{Address, Amount, Quoted};
 
 /// Why voting power could not be read. A vote is never counted with a power
 /// that failed to load.
@@ -114,8 +114,8 @@ impl CsvStakeSource {
             return Err(bad(
                 1,
                 format!(
-                    "the header must name the columns `address,amount` (found `{}`)",
-                    headers.iter().collect::<Vec<_>>().join(",")
+                    "the header must name the columns `address,amount` (found {})",
+                    Quoted(&headers.iter().collect::<Vec<_>>().join(","))
                 ),
             ));
         };

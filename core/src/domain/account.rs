@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::Quoted;
+
 /// A chat platform iodao serves.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -32,7 +34,7 @@ pub struct ChatAccount {
 
 /// Why a string is not a chat account.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("`{0}` is not a chat account: expected discord:<user id> or telegram:<user id>")]
+#[error("{} is not a chat account: expected discord:<user id> or telegram:<user id>", Quoted(.0))]
 pub struct ChatAccountError(pub String);
 
 impl ChatAccount {

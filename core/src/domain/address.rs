@@ -7,6 +7,8 @@ use alloy_primitives::Address as EvmAddress;
 use bech32::primitives::decode::CheckedHrpstring;
 use bech32::{Bech32, Hrp};
 
+use super::Quoted;
+
 /// The human-readable part of IoTeX's bech32 addresses.
 const IO_HRP: Hrp = Hrp::parse_unchecked("io");
 
@@ -22,19 +24,19 @@ pub struct Address(EvmAddress);
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AddressError {
     /// Neither `0x` nor `io1` starts the string.
-    #[error("`{0}` is not an address: expected 0x… (40 hex digits) or io1… (bech32)")]
+    #[error("{} is not an address: expected 0x… (40 hex digits) or io1… (bech32)", Quoted(.0))]
     UnknownForm(String),
     /// `0x` form with the wrong length or a non-hex digit.
-    #[error("`{0}` is not a valid 0x address: expected exactly 40 hex digits")]
+    #[error("{} is not a valid 0x address: expected exactly 40 hex digits", Quoted(.0))]
     BadHex(String),
     /// Mixed-case hex whose case does not match EIP-55.
-    #[error("`{0}` has a wrong EIP-55 checksum: check for a typo, or write it all lower-case")]
+    #[error("{} has a wrong EIP-55 checksum: check for a typo, or write it all lower-case", Quoted(.0))]
     BadChecksum(String),
     /// `io1` form that is not valid bech32 (covers checksum errors).
-    #[error("`{0}` is not a valid io1 address: {1}")]
+    #[error("{} is not a valid io1 address: {}", Quoted(.0), .1)]
     BadBech32(String, String),
     /// Valid bech32, but the payload is not 20 bytes or the hrp is not `io`.
-    #[error("`{0}` is not an IoTeX address: expected hrp `io` and a 20-byte payload")]
+    #[error("{} is not an IoTeX address: expected hrp `io` and a 20-byte payload", Quoted(.0))]
     NotIotex(String),
 }
 
@@ -44,7 +46,7 @@ impl Address {
         let s = input.trim();
         if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
             Self::parse_hex(s, hex)
-        } else if s.len() > 3 && s[..3].eq_ignore_ascii_case("io1") {
+        } else if s.len() > 3 && s.get(..3).is_some_and(|head| head.eq_ignore_ascii_case("io1")) {
             Self::parse_io(s)
         } else {
             Err(AddressError::UnknownForm(s.to_owned()))
@@ -228,6 +230,14 @@ mod tests {
     fn bech32m_is_not_accepted_for_io_addresses() {
         let m = bech32::encode::<bech32::Bech32m>(IO_HRP, &[7u8; 20]).unwrap();
         assert!(matches!(Address::parse(&m), Err(AddressError::BadBech32(..))));
+    }
+
+    #[test]
+    fn a_multi_byte_character_where_io1_would_be_is_an_unknown_form_not_a_panic() {
+        // `s[..3]` once sliced inside `é` here and panicked the process.
+        for bad in ["ioé1abc", "iö1", "i\u{301}o1", "é", "io", "io1"] {
+            assert_eq!(Address::parse(bad), Err(AddressError::UnknownForm(bad.to_owned())), "{bad:?}");
+        }
     }
 
     #[test]

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::Quoted;
+
 use alloy_primitives::U256;
 
 /// Decimals of IOTX (and of the ERC-20 tokens iodao pays by default).
@@ -17,13 +19,13 @@ pub struct Amount(U256);
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AmountError {
     /// Empty, a sign, an exponent, a second dot or a non-digit.
-    #[error("`{0}` is not a number: write plain decimal digits like 1.5")]
+    #[error("{} is not a number: write plain decimal digits like 1.5", Quoted(.0))]
     NotANumber(String),
     /// More than 18 decimals: the amount would need rounding.
-    #[error("`{0}` has more than 18 decimals: IOTX cannot be split below 1 wei")]
+    #[error("{} has more than 18 decimals: IOTX cannot be split below 1 wei", Quoted(.0))]
     TooPrecise(String),
     /// Larger than 2^256 − 1 wei.
-    #[error("`{0}` is too large: amounts must fit in 256 bits of wei")]
+    #[error("{} is too large: amounts must fit in 256 bits of wei", Quoted(.0))]
     Overflow(String),
 }
 

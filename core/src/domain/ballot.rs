@@ -5,7 +5,7 @@ use std::fmt;
 
 use alloy_primitives::{U256, U512};
 
-use super::{Amount, Bps, Choice, ChoiceError, Choices};
+use super::{Amount, Bps, Choice, ChoiceError, Choices, Quoted};
 
 /// How votes are cast and counted. Every rule is integer arithmetic on wei.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
@@ -81,7 +81,7 @@ pub enum SelectionError {
     #[error("this proposal takes one choice; write {0}")]
     NotSingle(&'static str),
     /// A `choice=weight` pair that does not parse.
-    #[error("`{0}` is not a choice=percent pair like 1=60")]
+    #[error("{} is not a choice=percent pair like 1=60", Quoted(.0))]
     BadPair(String),
     /// A weight of zero.
     #[error("choice {0} has a weight of 0; leave it out instead")]

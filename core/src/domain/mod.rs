@@ -6,6 +6,7 @@ mod amount;
 mod audit;
 mod ballot;
 mod proposal;
+mod quote;
 mod recipient;
 mod tally;
 mod text;
@@ -21,6 +22,7 @@ pub use proposal::{
     Choice, ChoiceError, Choices, ChoicesError, NewProposal, Outcome, Proposal, ProposalId, ProposalIdError,
     ProposalState, TransitionError, Window, WindowError, WindowPosition,
 };
+pub use quote::{QUOTE_CHARS, Quoted};
 pub use recipient::{Allocation, AllocationError, Recipient, RecipientId};
 pub use tally::{ChoiceRow, Tally, TallyError, TallyReport, Turnout};
 pub use text::{Body, ChoiceLabel, TextError, Title};

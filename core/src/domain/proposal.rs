@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 
 use super::text::{Body, ChoiceLabel, TextError, Title};
-use super::{Address, Amount, Bps, Tally, VotingMethod};
+use super::{Address, Amount, Bps, Quoted, Tally, VotingMethod};
 
 /// A proposal's number: positive, assigned by the store.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -15,7 +15,7 @@ pub struct ProposalId(i64);
 
 /// Why a string is not a proposal id.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("`{0}` is not a proposal id: use its number, like 12 or #12")]
+#[error("{} is not a proposal id: use its number, like 12 or #12", Quoted(.0))]
 pub struct ProposalIdError(pub String);
 
 impl ProposalId {
@@ -77,7 +77,7 @@ pub enum ChoicesError {
     #[error(transparent)]
     Label(#[from] TextError),
     /// Two labels are the same (ignoring case).
-    #[error("the choice `{0}` appears twice")]
+    #[error("the choice {} appears twice", Quoted(.0))]
     Duplicate(String),
 }
 
@@ -187,7 +187,7 @@ impl Choice {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ChoiceError {
     /// A number outside 1 ..= count.
-    #[error("choice {given} does not exist: pick a number from 1 to {count}")]
+    #[error("choice {} does not exist: pick a number from 1 to {count}", Quoted(given))]
     OutOfRange {
         /// What was given.
         given: String,
@@ -195,7 +195,7 @@ pub enum ChoiceError {
         count: usize,
     },
     /// A label that is not one of the choices.
-    #[error("`{given}` is not a choice: pick one of {options}")]
+    #[error("{} is not a choice: pick one of {options}", Quoted(given))]
     Unknown {
         /// What was given.
         given: String,

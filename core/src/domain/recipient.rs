@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{Address, Bps, Category};
+use super::{Address, Bps, Category, Quoted};
 
 /// A recipient's number.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize)]
@@ -51,10 +51,10 @@ pub struct Allocation(Vec<(RecipientId, u16)>);
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AllocationError {
     /// A `recipient=percent` pair that does not parse.
-    #[error("`{0}` is not a recipient=percent pair like 3=60 or solar-farms=40")]
+    #[error("{} is not a recipient=percent pair like 3=60 or solar-farms=40", Quoted(.0))]
     BadPair(String),
     /// No such recipient (or not active).
-    #[error("`{0}` is not an active recipient: list them to find its number or name")]
+    #[error("{} is not an active recipient: list them to find its number or name", Quoted(.0))]
     UnknownRecipient(String),
     /// The same recipient twice.
     #[error("recipient {0} appears twice")]

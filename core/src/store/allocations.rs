@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Store, StoreError, audit, corrupt, to_millis};
-use crate::domain::{Actor, Address, Allocation, AuditAction, Category, Recipient, RecipientId};
+use crate::domain::{Actor, Address, Allocation, AuditAction, Category, Quoted, Recipient, RecipientId};
 
 type RecipientRow = (i64, String, String, String, i64);
 
@@ -22,7 +22,7 @@ fn recipient(r: RecipientRow) -> Result<Recipient, StoreError> {
 #[derive(Debug, thiserror::Error)]
 pub enum RecipientError {
     /// The name is taken.
-    #[error("a recipient named `{0}` exists already")]
+    #[error("a recipient named {} exists already", Quoted(.0))]
     NameTaken(String),
     /// The database failed.
     #[error(transparent)]

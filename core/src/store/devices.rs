@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::{Store, StoreError, audit, corrupt, to_millis};
-use crate::domain::{Actor, Address, AuditAction, Category, RecipientId};
+use crate::domain::{Actor, Address, AuditAction, Category, Quoted, RecipientId};
 
 /// A device a program lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -24,7 +24,7 @@ pub enum DeviceStoreError {
     #[error("there is no recipient {0}")]
     NoRecipient(RecipientId),
     /// Only device programs list devices.
-    #[error("recipient `{0}` is a {1}, not a device-program: only device programs list devices")]
+    #[error("recipient {} is a {}, not a device-program: only device programs list devices", Quoted(.0), .1)]
     NotDeviceProgram(String, Category),
     /// A score of zero.
     #[error("a device's score must be at least 1 (remove the device to stop paying it)")]

@@ -9,5 +9,6 @@ mod epochs;
 mod helpers;
 mod lifecycle;
 mod links;
+mod parsers;
 mod signed;
 mod voting;
