@@ -1248,3 +1248,66 @@ mod payout_tests {
         assert!(e.contains("chain.ioid_registry"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod hostile_tests {
+    use iodao_testkit::hostile::{self, check};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Every string-valued key a durations, cron line, amount, percentage,
+    /// address, URL or number is parsed from.
+    const KEYS: &[(&str, &str)] = &[
+        ("epochs", "schedule"),
+        ("epochs", "budget"),
+        ("epochs", "recipient_cap"),
+        ("epochs", "min_payout"),
+        ("epochs", "smoothing"),
+        ("web", "bind"),
+        ("web", "rate_limit_period"),
+        ("web", "rate_limit_burst"),
+        ("web", "cache_ttl"),
+        ("chain", "id"),
+        ("chain", "distributor"),
+        ("chain", "batch_size"),
+        ("links", "ttl"),
+        ("stake", "source"),
+        ("stake", "token"),
+        ("stake", "block"),
+        ("governance", "quorum"),
+        ("governance", "threshold"),
+        ("governance", "voting_delay"),
+        ("governance", "voting_period"),
+        ("governance", "proposal_threshold"),
+        ("telegram", "mode"),
+    ];
+
+    #[test]
+    fn hostile_cron_lines_and_durations_parse_or_are_refused() {
+        let seeds = ["0 0 * * 1", "*/5 * * * * *", "0 0 * * 5-7", "MON-FRI", "1h 30m", "3days", "500ms"];
+        check("cron line, weekday field, duration", hostile::words(&seeds), |s| {
+            if let Ok(schedule) = schedule(&s) {
+                let _ = schedule.upcoming(chrono::Utc).next();
+            }
+            let _ = crontab_weekdays(&s);
+            let _ = humantime::parse_duration(&s);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_configuration_with_a_hostile_value_loads_or_names_the_key() {
+        let values = hostile::text(&["0 0 * * 1", "1000", "50%", "127.0.0.1:0", "10m", "csv", "4689", "0x00"]);
+        check("configuration values", (prop::sample::select(KEYS), values), |((section, key), value)| {
+            // A TOML basic string: JSON's escapes of controls and quotes are TOML's too.
+            let quoted = serde_json::to_string(&value).expect("a string");
+            let text = format!("[{section}]\n{key} = {quoted}\n");
+            if let Err(e) = Config::from_toml_str(&text) {
+                let message = format!("{e:#}");
+                prop_assert!(!message.is_empty());
+            }
+            Ok(())
+        });
+    }
+}

@@ -5,7 +5,7 @@
 //! addresses) are parsed here, once; selections and weights are checked by
 //! core against the proposal or the recipients.
 
-use iodao_core::{Address, ProposalId};
+use iodao_core::{Address, ProposalId, Quoted};
 
 /// A chat command, parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub fn usage(name: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UsageError {
     /// No command has this name.
-    #[error("/{0} is not a command: send /help for the list")]
+    #[error("{} is not a command: send /help for the list", Quoted(&format!("/{}", .0)))]
     Unknown(String),
     /// The arguments are missing or malformed.
     #[error("{problem}. Usage: {usage}")]

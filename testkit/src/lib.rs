@@ -7,3 +7,16 @@
 //! product and must not depend on any other iodao crate.
 
 pub mod hostile;
+
+/// A temporary directory for a database that property tests write
+/// thousands of times: in memory (`/dev/shm`, where fsync costs nothing)
+/// when the machine has it, else the usual temporary directory. Durability
+/// is not what those tests test; the SQLite file is as real as any other.
+///
+/// # Panics
+/// When no temporary directory can be made.
+pub fn in_memory_dir() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    let dir = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() };
+    dir.expect("a temporary directory")
+}

@@ -119,6 +119,9 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
     assert!(e.contains("`maybe` is not a choice: pick one of For, Against, Abstain"), "{e}");
     let e = w.fails(&["vote", "1", "for", "--voter", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"]);
     assert!(e.contains("wrong EIP-55 checksum"), "{e}");
+    // A multi-byte character where `io1` would be once panicked the CLI (exit 101).
+    let e = w.fails(&["vote", "1", "for", "--voter", "ioé1abc"]);
+    assert!(e.contains("`ioé1abc` is not an address"), "{e}");
     let e = w.fails(&["vote", "7", "for", "--voter", ALICE]);
     assert!(e.contains("proposal #7 does not exist"), "{e}");
     let e = w.fails(&["vote", "1", "for", "--voter", "0x0000000000000000000000000000000000000001"]);

@@ -52,7 +52,10 @@ impl Workdir {
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(!out.status.success(), "iodao {args:?} should have failed:\n{}", String::from_utf8_lossy(&out.stdout));
-        String::from_utf8(out.stderr).expect("utf-8")
+        let stderr = String::from_utf8(out.stderr).expect("utf-8");
+        // A refusal exits 1 with a message; 101 would be a panic.
+        assert_eq!(out.status.code(), Some(1), "iodao {args:?} did not fail cleanly:\n{stderr}");
+        stderr
     }
 
     pub fn json(&self, args: &[&str]) -> serde_json::Value {

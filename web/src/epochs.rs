@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
 use iodao_core::merkle::{ClaimsExport, PayoutTree};
 use iodao_core::store::RunRow;
-use iodao_core::{Amount, Bundle, Category, EpochError, EpochRow, PayoutRow};
+use iodao_core::{Amount, Bundle, Category, EpochError, EpochRow, PayoutRow, Quoted};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -25,7 +25,7 @@ use crate::{AppState, view};
 fn parse_number(raw: &str) -> Result<u64, Failure> {
     match raw.trim().parse::<u64>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(Failure::bad_request(format!("`{raw}` is not an epoch number: epochs are numbered from 1"))),
+        _ => Err(Failure::bad_request(format!("{} is not an epoch number: epochs are numbered from 1", Quoted(raw)))),
     }
 }
 

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::response::Html;
 use chrono::Utc;
 use iodao_core::store::StoredChallenge;
-use iodao_core::{ChatAccount, Linked};
+use iodao_core::{ChatAccount, Linked, Quoted};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -24,7 +24,10 @@ use crate::{AppState, view};
 /// Nonces are short alphanumeric strings; refuse anything else before a lookup.
 fn check_nonce(raw: &str) -> Result<&str, Failure> {
     if raw.is_empty() || raw.len() > 64 || !raw.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(Failure::bad_request(format!("`{raw}` is not a link nonce: open the link the bot gave you")));
+        return Err(Failure::bad_request(format!(
+            "{} is not a link nonce: open the link the bot gave you",
+            Quoted(raw)
+        )));
     }
     Ok(raw)
 }

@@ -10,7 +10,7 @@ use axum::response::Html;
 use chrono::Utc;
 use iodao_core::signed::types;
 use iodao_core::{
-    Address, CastVote, Proposal, ProposalId, ProposalQuery, ProposalState, TallyReport, Vote, VotingMethod,
+    Address, CastVote, Proposal, ProposalId, ProposalQuery, ProposalState, Quoted, TallyReport, Vote, VotingMethod,
     WindowPosition,
 };
 use serde::{Deserialize, Serialize};
@@ -37,7 +37,8 @@ fn parse_state(raw: Option<&str>) -> Result<Option<ProposalState>, Failure> {
         None => Ok(None),
         Some(s) => ProposalState::parse(s).map(Some).ok_or_else(|| {
             Failure::bad_request(format!(
-                "`{s}` is not a state: use pending, active, passed, rejected, quorum-not-met, executed or cancelled"
+                "{} is not a state: use pending, active, passed, rejected, quorum-not-met, executed or cancelled",
+                Quoted(s)
             ))
         }),
     }
@@ -48,7 +49,9 @@ pub(crate) fn parse_count(name: &str, raw: Option<&str>, default: u32, min: u32,
     let Some(s) = raw.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(default) };
     match s.parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(Failure::bad_request(format!("`{name}` must be a whole number from {min} to {max}, not `{s}`"))),
+        _ => {
+            Err(Failure::bad_request(format!("`{name}` must be a whole number from {min} to {max}, not {}", Quoted(s))))
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Html;
 use chrono::Utc;
-use iodao_core::{Amount, Category, Recipient, RecipientId};
+use iodao_core::{Amount, Category, Quoted, Recipient, RecipientId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -169,7 +169,10 @@ pub async fn api_add(
         return Err(Failure::bad_request("`name` must be 1 to 64 characters").into());
     }
     let category = Category::parse(&r.category).ok_or_else(|| {
-        Failure::bad_request(format!("`{}` is not a category: use device-program, depin-project or dapp", r.category))
+        Failure::bad_request(format!(
+            "{} is not a category: use device-program, depin-project or dapp",
+            Quoted(&r.category)
+        ))
     })?;
     let payout = parse_address("payout", &r.payout)?;
     let added = s.allocations().add_recipient(name, category, payout, &iodao_core::Actor::Admin, Utc::now()).await?;

@@ -44,7 +44,7 @@ async fn a_malformed_or_unknown_command_gets_its_usage_and_changes_nothing() {
     let r = b.text(&group(1), "/vote 1", t(0)).await;
     assert!(refused(&r).contains("Usage: /vote <id> <choice>"), "{}", r.plain_text());
     assert!(refused(&b.text(&group(1), "/proposal abc", t(0)).await).contains("`abc` is not a proposal id"));
-    assert!(refused(&b.text(&group(1), "/nope", t(0)).await).contains("/nope is not a command"));
+    assert!(refused(&b.text(&group(1), "/nope", t(0)).await).contains("`/nope` is not a command"));
     // Plain text in a group, or in private without a dialogue, is not for the bot.
     assert!(b.commands.on_text(&group(1), "hello", Some("iodao_bot"), t(0)).await.is_none());
     assert!(b.commands.on_text(&private(1), "hello", Some("iodao_bot"), t(0)).await.is_none());

@@ -60,7 +60,16 @@ pub struct TestBot {
 
 impl TestBot {
     pub async fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::in_dir(tempfile::tempdir().expect("temp dir")).await
+    }
+
+    /// As [`TestBot::new`], with the database file in memory (for property
+    /// tests; see `iodao_testkit::in_memory_dir`).
+    pub async fn in_memory_fs() -> Self {
+        Self::in_dir(iodao_testkit::in_memory_dir()).await
+    }
+
+    async fn in_dir(dir: tempfile::TempDir) -> Self {
         let url = format!("sqlite://{}", dir.path().join("bot.db").display());
         let stake = Arc::new(
             CsvStakeSource::from_entries([

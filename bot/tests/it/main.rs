@@ -7,4 +7,5 @@ mod commands;
 mod discord;
 mod gateway;
 mod helpers;
+mod parsers;
 mod telegram;

@@ -322,6 +322,24 @@ async fn a_malformed_command_gets_a_usage_message() {
 }
 
 #[tokio::test]
+async fn a_multi_byte_address_is_refused_and_the_dispatcher_keeps_answering_everyone() {
+    // `/link ioé1abc` once panicked in Address::parse and killed teloxide's
+    // dispatcher: polling stopped for every user.
+    let mut api = StandIn::start().await;
+    let b = TestBot::new().await;
+    let running = api.bot(&b).await;
+    api.message(5, 5, "/link ioé1abc");
+    let text = api.next("sendmessage").await["text"].as_str().unwrap().to_owned();
+    assert!(text.contains("`ioé1abc` is not an address") && text.contains("Usage: /link"), "{text}");
+    api.message(5, 5, "/help");
+    let text = api.next("sendmessage").await["text"].as_str().unwrap().to_owned();
+    assert!(text.contains("/proposals"), "{text}");
+    api.message(6, 6, "/help");
+    assert_eq!(api.next("sendmessage").await["chat_id"], 6);
+    running.stop().await;
+}
+
+#[tokio::test]
 async fn a_user_written_title_with_markup_arrives_escaped() {
     let mut api = StandIn::start().await;
     let b = TestBot::new().await;

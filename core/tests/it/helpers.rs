@@ -47,14 +47,10 @@ impl TestGov {
         Self::in_dir(tempfile::tempdir().expect("temp dir"), stakers).await
     }
 
-    /// As [`TestGov::with_stakers`], with the database file in memory
-    /// (`/dev/shm`, where fsync costs nothing) when the machine has it: for
-    /// property tests whose thousands of accepted writes would otherwise
-    /// spend minutes in fsync, which is not what they test.
+    /// As [`TestGov::with_stakers`], with the database file in memory (for
+    /// property tests; see `iodao_testkit::in_memory_dir`).
     pub async fn in_memory_fs(stakers: impl IntoIterator<Item = (Address, Amount)>) -> Self {
-        let shm = std::path::Path::new("/dev/shm");
-        let dir = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() };
-        Self::in_dir(dir.expect("temp dir"), stakers).await
+        Self::in_dir(iodao_testkit::in_memory_dir(), stakers).await
     }
 
     async fn in_dir(dir: tempfile::TempDir, stakers: impl IntoIterator<Item = (Address, Amount)>) -> Self {

@@ -217,6 +217,11 @@ async fn link_and_voter_pages_never_show_chat_ids() {
         assert!(voter.contains("Voted on") && voter.contains(">600<"), "votes and power: {voter}");
     }
     assert_eq!(p.get("/voters/0x123").await.0, 400);
+    // A multi-byte character where `io1` would be once panicked the handler
+    // and the client got an empty reply.
+    let (status, page) = p.get("/voters/io%C3%A91abc").await;
+    assert_eq!(status, 400);
+    assert!(page.contains("is not an address"), "{page}");
 }
 
 #[tokio::test]
