@@ -116,7 +116,7 @@ impl From<&AllocationsError> for Failure {
         use AllocationsError as A;
         use iodao_core::store::RecipientError as R;
         match e {
-            A::Allocation(_) => Self::bad_request(e.to_string()),
+            A::Allocation(_) | A::Name(_) => Self::bad_request(e.to_string()),
             A::Recipient(R::NameTaken(_)) => Self::new(StatusCode::CONFLICT, "name_taken", e.to_string()),
             A::Recipient(R::Store(s)) | A::Store(s) | A::Device(iodao_core::DeviceStoreError::Store(s)) => {
                 Self::store(s)

@@ -21,7 +21,7 @@ pub use proposal::{
     Choice, ChoiceError, Choices, ChoicesError, NewProposal, Outcome, Proposal, ProposalId, ProposalIdError,
     ProposalState, TransitionError, Window, WindowError, WindowPosition,
 };
-pub use recipient::{Allocation, AllocationError, Recipient, RecipientId};
+pub use recipient::{Allocation, AllocationError, Recipient, RecipientId, RecipientName, RecipientNameError};
 pub use tally::{ChoiceRow, Tally, TallyError, TallyReport, Turnout};
 pub use text::{Body, ChoiceLabel, TextError, Title};
 pub use vote::{Vote, VoteSource};
