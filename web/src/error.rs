@@ -76,6 +76,9 @@ impl From<GovernanceError> for Failure {
             G::NotLinked(_) => Self::new(StatusCode::FORBIDDEN, "not_linked", m),
             G::BelowProposalThreshold { .. } => Self::new(StatusCode::FORBIDDEN, "below_threshold", m),
             G::Signed(SignedError::Replayed) => Self::new(StatusCode::CONFLICT, "replayed", m),
+            G::Signed(SignedError::Superseded { .. } | SignedError::SameTime { .. }) => {
+                Self::new(StatusCode::CONFLICT, "superseded", m)
+            }
             G::Signed(_) => Self::new(StatusCode::BAD_REQUEST, "bad_signature", m),
             G::Selection(_) | G::Text(_) | G::Choices(_) | G::UnknownMethod(_) | G::ProposalId(_) => {
                 Self::bad_request(m)
