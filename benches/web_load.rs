@@ -75,6 +75,7 @@ async fn seed(dir: &std::path::Path) -> i64 {
                     source: VoteSource::Cli,
                     cast_at: now,
                     digest: None,
+                    signed_at: None,
                 }
             })
             .collect();

@@ -38,6 +38,9 @@ pub enum Command {
     /// Relay a vote signed by a wallet (EIP-712 `Vote`, see README) from a JSON file
     /// `{"voter", "proposal", "choice", "timestamp", "signature"}`.
     SignedVote(SignedVoteArgs),
+    /// Print what wallets sign for this deployment as EIP-712 JSON: the domain (name, version,
+    /// chainId and this deployment's salt) and the types, as GET /api/v1/eip712 serves them.
+    Eip712,
     /// Show a proposal's tally: totals per choice, quorum, threshold and outcome.
     Tally(TallyArgs),
     /// Link a chat account to a wallet by a signed challenge, or remove a link.

@@ -10,6 +10,7 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use alloy_primitives::B256;
 use anyhow::bail;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -54,6 +55,20 @@ fn authority(url: &str) -> Result<String, String> {
         return Err(format!("`{url}` has no host (or has credentials)"));
     }
     Ok(host.to_owned())
+}
+
+/// An EIP-712 salt: 32 bytes as 0x and 64 hex digits, not all zero (the
+/// salt of anything left unset).
+fn salt(text: &str) -> Result<B256, String> {
+    let hex = text.strip_prefix("0x").ok_or_else(|| format!("`{text}` does not start with 0x"))?;
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("`{text}` is not 0x and 64 hex digits (32 bytes; e.g. `openssl rand -hex 32` after 0x)"));
+    }
+    let salt: B256 = text.parse().map_err(|e| format!("`{text}`: {e}"))?;
+    if salt.is_zero() {
+        return Err("a salt of zeros is every unset salt; pick random bytes (`openssl rand -hex 32`)".into());
+    }
+    Ok(salt)
 }
 
 /// Reads a list written as an array or as one comma-separated string (the
@@ -208,6 +223,7 @@ struct RawChain {
     batch_gas: String,
     executor_key_file: String,
     ioid_registry: String,
+    eip712_salt: String,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -269,6 +285,7 @@ impl Default for Raw {
                 batch_gas: "15000000".into(),
                 executor_key_file: String::new(),
                 ioid_registry: String::new(),
+                eip712_salt: String::new(),
             },
             links: RawLinks { ttl: "10m".into() },
             stake: RawStake {
@@ -644,6 +661,9 @@ pub struct Config {
     pub web: WebConfig,
     /// What wallet-link challenges name: domain, portal URL, chain id, lifetime.
     pub links: LinkSettings,
+    /// The salt of the EIP-712 domain signed votes and proposals use; `None`:
+    /// the one stored in the database (drawn at random at first start).
+    pub eip712_salt: Option<B256>,
     /// Where voting power comes from.
     pub stake_source: StakeConfig,
     /// The CSV stake snapshot (`address,amount`).
@@ -868,6 +888,10 @@ impl Config {
                 base_url: raw.web.public_url.trim_end_matches('/').to_owned(),
                 chain_id: key("chain.id", raw.chain.id.parse::<u64>())?,
                 ttl: chrono::Duration::from_std(duration("links.ttl", &raw.links.ttl)?)?,
+            },
+            eip712_salt: match raw.chain.eip712_salt.trim() {
+                "" => None,
+                text => Some(key("chain.eip712_salt", salt(text))?),
             },
             stake_source: stake_source(&raw.stake)?,
             stake_csv: PathBuf::from(raw.stake.csv),
@@ -1217,6 +1241,23 @@ mod telegram_tests {
 #[cfg(test)]
 mod payout_tests {
     use super::*;
+
+    #[test]
+    fn the_eip712_salt_is_32_bytes_of_hex_or_unset() {
+        assert_eq!(Config::from_toml_str("").unwrap().eip712_salt, None, "unset: the stored one is used");
+        let hex = format!("0x{}", "ab".repeat(32));
+        let c = Config::from_toml_str(&format!("[chain]\neip712_salt = \"{hex}\"")).unwrap();
+        assert_eq!(c.eip712_salt, Some(B256::repeat_byte(0xab)));
+        for bad in [
+            "ab".repeat(32),
+            format!("0x{}", "ab".repeat(31)),
+            format!("0x{}", "zz".repeat(32)),
+            format!("0x{}", "00".repeat(32)),
+        ] {
+            let e = Config::from_toml_str(&format!("[chain]\neip712_salt = \"{bad}\"")).unwrap_err().to_string();
+            assert!(e.contains("config key `chain.eip712_salt`"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn batches_shrink_to_fit_their_gas() {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use alloy_primitives::B256;
 use anyhow::Context;
 use async_trait::async_trait;
 use iodao_chain::buckets::BucketStake;
@@ -71,11 +72,24 @@ pub async fn links(cfg: &Config) -> anyhow::Result<Links> {
     Ok(Links::new(store(cfg).await?, cfg.links.clone()))
 }
 
-/// The governance service over the configured store and stake.
+/// The governance service over the configured store and stake, its signed
+/// messages bound to the configured chain and this deployment's salt.
 pub async fn governance(cfg: &Config) -> anyhow::Result<Governance> {
     let store = store(cfg).await?;
     let stake = stake(cfg, &store)?;
-    Ok(Governance::new(store, stake).with_rules(cfg.proposal_rules.clone()).with_chain_id(cfg.links.chain_id))
+    let salt = eip712_salt(cfg, &store).await?;
+    Ok(Governance::new(store, stake).with_rules(cfg.proposal_rules.clone()).with_eip712(cfg.links.chain_id, salt))
+}
+
+/// The deployment's EIP-712 salt: `chain.eip712_salt` if set, else the one
+/// in the database, drawn from the OS the first time any command runs.
+async fn eip712_salt(cfg: &Config, store: &Store) -> anyhow::Result<B256> {
+    if let Some(salt) = cfg.eip712_salt {
+        return Ok(salt);
+    }
+    let mut drawn = [0u8; 32];
+    getrandom::fill(&mut drawn).map_err(|e| anyhow::anyhow!("cannot draw an EIP-712 salt from the OS: {e}"))?;
+    store.eip712_salt(B256::from(drawn), chrono::Utc::now()).await.context("cannot read or store the EIP-712 salt")
 }
 
 /// The allocation-vote service over the configured store and stake.

@@ -158,6 +158,7 @@ fn main() {
                 source: VoteSource::Signed,
                 cast_at: Utc::now(),
                 digest: Some(keccak256(format!("digest {i}"))),
+                signed_at: Some(Utc::now()),
             })
             .collect();
         let started = Instant::now();

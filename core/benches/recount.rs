@@ -53,6 +53,7 @@ fn recount(c: &mut Criterion) {
                         source: VoteSource::Cli,
                         cast_at: now,
                         digest: None,
+                        signed_at: None,
                     }
                 })
                 .collect();

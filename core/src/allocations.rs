@@ -7,7 +7,10 @@ use std::sync::Arc;
 use alloy_primitives::{U256, U512};
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Actor, Address, Allocation, AllocationError, Amount, Bps, Category, Recipient, RecipientId};
+use crate::domain::{
+    Actor, Address, Allocation, AllocationError, Amount, Bps, Category, Recipient, RecipientId, RecipientName,
+    RecipientNameError,
+};
 use crate::stake::{StakeError, StakeSource};
 use crate::store::{DeviceStoreError, ListedDevice, RecipientError, Store, StoreError};
 
@@ -20,6 +23,9 @@ pub enum AllocationsError {
     /// The recipient could not be added.
     #[error(transparent)]
     Recipient(#[from] RecipientError),
+    /// The recipient's name is refused.
+    #[error(transparent)]
+    Name(#[from] RecipientNameError),
     /// A device could not be listed or removed.
     #[error(transparent)]
     Device(#[from] DeviceStoreError),
@@ -47,7 +53,7 @@ impl Allocations {
         Self { store, stake }
     }
 
-    /// Adds a recipient.
+    /// Adds a recipient, its name cleaned and checked ([`RecipientName`]).
     pub async fn add_recipient(
         &self,
         name: &str,
@@ -56,7 +62,8 @@ impl Allocations {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Recipient, AllocationsError> {
-        Ok(self.store.insert_recipient(name.trim(), category, payout, actor, now).await?)
+        let name = RecipientName::parse(name)?;
+        Ok(self.store.insert_recipient(name.as_str(), category, payout, actor, now).await?)
     }
 
     /// Every recipient.

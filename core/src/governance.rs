@@ -156,6 +156,11 @@ pub struct Step {
 /// IoTeX mainnet's chain id.
 pub const IOTEX_MAINNET: u64 = 4689;
 
+/// How long past [`signed::REPLAY_WINDOW`] a signed message's digest is kept
+/// anyway: were the server's clock stepped back (an NTP correction) after
+/// the digest was gone, a replay would look fresh again.
+pub const DIGEST_MARGIN: chrono::Duration = chrono::Duration::hours(1);
+
 /// Who may propose, and the terms a proposal gets when its author does not
 /// set them (signed proposals never do).
 #[derive(Clone, Debug)]
@@ -219,16 +224,19 @@ impl Governance {
             store,
             stake,
             rules: Arc::default(),
-            domain: Arc::new(signed::domain(IOTEX_MAINNET)),
+            domain: Arc::new(signed::domain(IOTEX_MAINNET, B256::ZERO)),
             writer,
             open: Arc::default(),
         }
     }
 
-    /// Sets the chain id signed messages are bound to (default: IoTeX mainnet, 4689).
+    /// Sets the chain id and the deployment's salt signed messages are bound
+    /// to (default: IoTeX mainnet, 4689, and a salt of zeros, which a
+    /// deployment never keeps: the binary sets the configured or stored one,
+    /// see [`Store::eip712_salt`]).
     #[must_use]
-    pub fn with_chain_id(mut self, chain_id: u64) -> Self {
-        self.domain = Arc::new(signed::domain(chain_id));
+    pub fn with_eip712(mut self, chain_id: u64, salt: B256) -> Self {
+        self.domain = Arc::new(signed::domain(chain_id, salt));
         self
     }
 
@@ -426,8 +434,10 @@ impl Governance {
     }
 
     /// Counts a vote signed by the voter's wallet (EIP-712 `Vote`), relayed
-    /// by anyone. It lands in the same table and tally as chat votes; the
-    /// last vote counts. A replay of a counted message is refused.
+    /// by anyone. It lands in the same table and tally as chat votes and
+    /// replaces the voter's current vote only if it was signed after that
+    /// vote was made (see [`signed`]): relaying an older signature changes
+    /// nothing. A replay of a counted message is refused.
     pub async fn cast_signed_vote(
         &self,
         message: signed::types::Vote,
@@ -443,13 +453,21 @@ impl Governance {
             choice: v.message.choice,
             source: VoteSource::Signed,
         };
-        self.cast(ballot, Some(v.digest), now).await
+        self.cast(ballot, Some((v.digest, v.signed_at)), now).await
     }
 
+    /// Deletes the digests of signed messages that no replay could get past
+    /// freshness any more: accepted more than [`signed::REPLAY_WINDOW`] (and
+    /// [`DIGEST_MARGIN`]) before `now`. Returns how many.
+    pub async fn prune_signed_messages(&self, now: DateTime<Utc>) -> Result<u64, GovernanceError> {
+        Ok(self.store.prune_signed_messages(now - signed::REPLAY_WINDOW - DIGEST_MARGIN).await?)
+    }
+
+    /// `signed`: a signed vote's digest and timestamp.
     async fn cast(
         &self,
         ballot: Ballot,
-        digest: Option<B256>,
+        signed: Option<(B256, DateTime<Utc>)>,
         now: DateTime<Utc>,
     ) -> Result<CastVote, GovernanceError> {
         let proposal = self.votable(ballot.proposal, now).await?;
@@ -466,7 +484,8 @@ impl Governance {
             power,
             source: ballot.source,
             cast_at: now,
-            digest,
+            digest: signed.map(|(d, _)| d),
+            signed_at: signed.map(|(_, t)| t),
         };
         let replaced = match self.writer.record(proposal.clone(), vote.clone()).await? {
             RecordedVote::New => None,
@@ -476,6 +495,15 @@ impl Governance {
                 return Err(self.refusal(&proposal, state));
             }
             RecordedVote::Replayed => return Err(SignedError::Replayed.into()),
+            RecordedVote::Superseded { current } => {
+                let (proposal, signed) = (proposal.id, vote.made_at());
+                return Err(if signed == current {
+                    SignedError::SameTime { proposal, at: current }
+                } else {
+                    SignedError::Superseded { proposal, signed, current }
+                }
+                .into());
+            }
         };
         tracing::info!(id = %proposal.id, voter = %vote.voter, selection = %vote.selection.to_stored(), power = %power, source = %vote.source, replaced = replaced.is_some(), "vote counted");
         Ok(CastVote { proposal, vote, replaced })

@@ -27,7 +27,7 @@ pub use devices::{DeviceError, DeviceRegistry, DeviceStatus};
 pub use domain::*;
 pub use drafts::{DraftProgress, DraftStep, Drafts};
 pub use epochs::{Bundle, EpochError, EpochSettings, Epochs, PaymentJournal, Ran, RecipientBounds, VerifyError};
-pub use governance::{Ballot, CastVote, Governance, GovernanceError, ProposalRules, Step};
+pub use governance::{Ballot, CastVote, DIGEST_MARGIN, Governance, GovernanceError, ProposalRules, Step};
 pub use links::{Challenge, LinkError, LinkSettings, Linked, Links};
 pub use signed::SignedError;
 pub use stake::{CachedStake, CsvStakeSource, StakeError, StakeSource};

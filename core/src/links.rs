@@ -246,7 +246,18 @@ impl Links {
     pub async fn accounts_of(&self, address: Address) -> Result<Vec<ChatAccount>, LinkError> {
         Ok(self.store.linked_accounts(address).await?)
     }
+
+    /// Deletes challenges that expired more than [`EXPIRED_CHALLENGES_KEPT`]
+    /// before `now`, used or not; returns how many.
+    pub async fn prune_challenges(&self, now: DateTime<Utc>) -> Result<u64, LinkError> {
+        Ok(self.store.prune_link_challenges(now - EXPIRED_CHALLENGES_KEPT).await?)
+    }
 }
+
+/// How long an expired challenge is kept before it is pruned. It can never
+/// link again, but for a day its link page and `/verify` still say
+/// "expired" rather than "unknown".
+pub const EXPIRED_CHALLENGES_KEPT: Duration = Duration::days(1);
 
 fn timestamp(t: DateTime<Utc>) -> Result<siwe::TimeStamp, LinkError> {
     // Whole seconds: the RFC 3339 text in the message stays short and exact.

@@ -36,6 +36,7 @@ pub async fn run(command: Command, cfg: Config) -> anyhow::Result<()> {
         },
         Command::Vote(a) => proposal::vote(&cfg, a).await,
         Command::SignedVote(a) => proposal::signed_vote(&cfg, a).await,
+        Command::Eip712 => proposal::eip712(&cfg).await,
         Command::Tally(a) => proposal::tally(&cfg, a).await,
         Command::Link(l) => link::run(&cfg, l).await,
         Command::Audit(AuditCommand::Verify) => audit::verify(&cfg).await,

@@ -219,6 +219,12 @@ struct SignedVoteFile {
     signature: String,
 }
 
+/// `iodao eip712`.
+pub async fn eip712(cfg: &Config) -> anyhow::Result<()> {
+    let gov = wiring::governance(cfg).await?;
+    print_json(&iodao_core::signed::typed_data(gov.eip712_domain()))
+}
+
 /// `iodao signed-vote`.
 pub async fn signed_vote(cfg: &Config, a: SignedVoteArgs) -> anyhow::Result<()> {
     let text = if a.file.as_os_str() == "-" {

@@ -46,7 +46,8 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     )
     .await;
 
-    let lifecycle = tokio::spawn(lifecycle(governance.clone(), cfg.lifecycle_interval, stop_rx.clone()));
+    let links = iodao_core::Links::new(governance.store().clone(), cfg.links.clone());
+    let lifecycle = tokio::spawn(lifecycle(governance.clone(), links, cfg.lifecycle_interval, stop_rx.clone()));
     let scheduler = tokio::spawn(epochs_on_schedule(epochs.clone(), cfg.epochs.clone(), stop_rx.clone()));
     let mut app = iodao_web::router(wiring::portal(cfg, &governance, epochs)?).merge(routes);
     if let Some(extra) = bots.router.clone() {
@@ -81,15 +82,30 @@ pub async fn run(cfg: &Config, governance: Governance) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How often the lifecycle timer prunes what only grows (link challenges
+/// long expired, signed-message digests past their replay window).
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Opens and closes proposals as their windows start and end (the
-/// announcer finds the change in the store).
-async fn lifecycle(governance: Governance, every: std::time::Duration, mut stop: watch::Receiver<bool>) {
+/// announcer finds the change in the store), and every [`PRUNE_EVERY`]
+/// (from the first tick) prunes.
+async fn lifecycle(
+    governance: Governance,
+    links: iodao_core::Links,
+    every: std::time::Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pruned: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
+        }
+        if pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            pruned = Some(tokio::time::Instant::now());
+            prune(&governance, &links).await;
         }
         match governance.advance(Utc::now()).await {
             Ok(steps) => {
@@ -99,6 +115,22 @@ async fn lifecycle(governance: Governance, every: std::time::Duration, mut stop:
             }
             Err(e) => tracing::error!(error = %e, "lifecycle step failed; retrying next tick"),
         }
+    }
+}
+
+/// Deletes what can never be used again; a failure is logged and retried
+/// at the next round.
+async fn prune(governance: &Governance, links: &iodao_core::Links) {
+    let now = Utc::now();
+    match links.prune_challenges(now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "pruned expired link challenges"),
+        Err(e) => tracing::error!(error = %e, "pruning link challenges failed; retrying later"),
+    }
+    match governance.prune_signed_messages(now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(deleted = n, "pruned signed-message digests past their replay window"),
+        Err(e) => tracing::error!(error = %e, "pruning signed-message digests failed; retrying later"),
     }
 }
 

@@ -81,3 +81,37 @@ fn the_demo_portal_serves_pages_and_an_admin_api_whose_token_never_shows() {
     assert!(stderr.contains("web server started"), "debug logs were captured: {stderr}");
     assert!(!stderr.contains(TOKEN), "the admin token appeared in the logs");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_prunes_link_challenges_a_day_past_their_expiry() {
+    use chrono::{Duration, Utc};
+    use iodao_core::store::StoredChallenge;
+    use iodao_core::{Address, ChatAccount, Store};
+    let w = Workdir::new();
+    let url = format!("sqlite://{}", w.file("iodao.db").display());
+    let store = Store::open(&url).await.expect("open");
+    let now = Utc::now();
+    let challenge = |nonce: &str, expires_at| StoredChallenge {
+        nonce: nonce.into(),
+        account: ChatAccount::parse("telegram:5").expect("account"),
+        address: Address::from([5; 20]),
+        message: "sign me".into(),
+        issued_at: expires_at - Duration::minutes(10),
+        expires_at,
+        used_at: None,
+    };
+    store.insert_challenge(&challenge("longexpired1", now - Duration::days(2))).await.expect("insert");
+    store.insert_challenge(&challenge("justexpired1", now - Duration::minutes(1))).await.expect("insert");
+    store.insert_challenge(&challenge("stillopen001", now + Duration::minutes(5))).await.expect("insert");
+
+    let server = start(&w, &["serve"]);
+    // The lifecycle timer prunes at its first tick.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while store.challenge("longexpired1").await.expect("read").is_some() {
+        assert!(std::time::Instant::now() < deadline, "serve never pruned the challenge that expired two days ago");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(server);
+    assert!(store.challenge("justexpired1").await.expect("read").is_some(), "kept a day past expiry");
+    assert!(store.challenge("stillopen001").await.expect("read").is_some());
+}

@@ -48,7 +48,7 @@ fn refusal(e: &JsonRejection) -> Failure {
         Amounts are wei as decimal strings; addresses are accepted as 0x or io1."),
     paths(
         proposals::api_list, proposals::api_get, proposals::api_tally, proposals::api_votes,
-        proposals::api_submit_vote, proposals::api_submit_proposal,
+        proposals::api_eip712, proposals::api_submit_vote, proposals::api_submit_proposal,
         links::api_challenge, links::api_get, links::api_verify,
         recipients::api_list, recipients::api_add,
         epochs::api_list, epochs::api_get, epochs::api_payouts, epochs::api_bundle, epochs::api_claims, epochs::api_plan,

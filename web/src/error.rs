@@ -76,6 +76,9 @@ impl From<GovernanceError> for Failure {
             G::NotLinked(_) => Self::new(StatusCode::FORBIDDEN, "not_linked", m),
             G::BelowProposalThreshold { .. } => Self::new(StatusCode::FORBIDDEN, "below_threshold", m),
             G::Signed(SignedError::Replayed) => Self::new(StatusCode::CONFLICT, "replayed", m),
+            G::Signed(SignedError::Superseded { .. } | SignedError::SameTime { .. }) => {
+                Self::new(StatusCode::CONFLICT, "superseded", m)
+            }
             G::Signed(_) => Self::new(StatusCode::BAD_REQUEST, "bad_signature", m),
             G::Selection(_) | G::Text(_) | G::Choices(_) | G::UnknownMethod(_) | G::ProposalId(_) => {
                 Self::bad_request(m)
@@ -116,7 +119,7 @@ impl From<&AllocationsError> for Failure {
         use AllocationsError as A;
         use iodao_core::store::RecipientError as R;
         match e {
-            A::Allocation(_) => Self::bad_request(e.to_string()),
+            A::Allocation(_) | A::Name(_) => Self::bad_request(e.to_string()),
             A::Recipient(R::NameTaken(_)) => Self::new(StatusCode::CONFLICT, "name_taken", e.to_string()),
             A::Recipient(R::Store(s)) | A::Store(s) | A::Device(iodao_core::DeviceStoreError::Store(s)) => {
                 Self::store(s)

@@ -141,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/voters/{address}", get(voters::page))
         .route("/static/{file}", get(assets::serve))
         .route("/api/v1/openapi.json", get(api::openapi_json))
+        .route("/api/v1/eip712", get(proposals::api_eip712))
         .route("/api/v1/proposals", get(proposals::api_list))
         .route("/api/v1/proposals/{id}", get(proposals::api_get))
         .route("/api/v1/proposals/{id}/tally", get(proposals::api_tally))

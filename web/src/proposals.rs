@@ -207,7 +207,6 @@ struct DetailPage {
     outcome: &'static str,
     votable: bool,
     method_kind: &'static str,
-    chain_id: u64,
     votes: Vec<VoteView>,
     votes_prev: Option<String>,
     votes_next: Option<String>,
@@ -276,7 +275,6 @@ pub async fn page(
             VotingMethod::Approval => "approval",
             VotingMethod::Weighted | VotingMethod::Quadratic => "weights",
         },
-        chain_id: s.governance().eip712_domain().chain_id.map_or(0, |c| c.to::<u64>()),
         votes,
         votes_prev: (voters_page > 1).then(|| format!("/proposals/{}?voters={}", id, voters_page - 1)),
         votes_next: more.then(|| format!("/proposals/{}?voters={}", id, voters_page + 1)),
@@ -578,8 +576,10 @@ pub(crate) fn parse_address(field: &str, raw: &str) -> Result<Address, Failure> 
     Address::parse(raw).map_err(|e| Failure::bad_request(format!("`{field}`: {e}")))
 }
 
-/// Relay a signed vote. It counts for the signer with their power at the
-/// snapshot block; the last vote counts; a replay is refused.
+/// Relay a signed vote (signed over the domain of `GET /api/v1/eip712`). It
+/// counts for the signer with their power at the snapshot block if it was
+/// signed after the voter's current vote was made (409 `superseded` if not);
+/// a replay is refused (409 `replayed`).
 #[utoipa::path(post, path = "/api/v1/votes", tag = "votes", request_body = SignedVoteJson,
     responses((status = 200, body = CastJson), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -591,6 +591,27 @@ pub async fn api_submit_vote(
     let message = types::Vote { voter: voter.as_evm(), proposal: v.proposal, choice: v.choice, timestamp: v.timestamp };
     let cast = s.governance().cast_signed_vote(message, &v.signature, Utc::now()).await?;
     Ok(Json(CastJson::from(&cast)))
+}
+
+/// This deployment's EIP-712 domain and types.
+#[derive(Serialize, ToSchema)]
+pub struct Eip712Json {
+    /// `{ name: "iodao", version: "1", chainId, salt }`: the salt is this
+    /// deployment's own, so a signature made for another iodao is refused.
+    #[schema(value_type = Object)]
+    pub domain: serde_json::Value,
+    /// `EIP712Domain`, `Vote` and `Proposal`, each a list of `{ name, type }`.
+    #[schema(value_type = Object)]
+    pub types: serde_json::Value,
+}
+
+/// What a wallet signs for this deployment: the EIP-712 domain (with its
+/// salt) and types, ready for `eth_signTypedData_v4` with `primaryType`
+/// `Vote` or `Proposal` and a message (see `POST /api/v1/votes`).
+#[utoipa::path(get, path = "/api/v1/eip712", tag = "votes", responses((status = 200, body = Eip712Json)))]
+pub async fn api_eip712(State(s): State<AppState>) -> Json<Eip712Json> {
+    let mut typed = iodao_core::signed::typed_data(s.governance().eip712_domain());
+    Json(Eip712Json { domain: typed["domain"].take(), types: typed["types"].take() })
 }
 
 /// A wallet-signed EIP-712 `Proposal` to relay.

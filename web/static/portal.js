@@ -77,23 +77,16 @@ async function vote(form, status) {
   const choice = selection(form);
   const voter = await account();
   const proposal = Number(form.dataset.proposal);
+  // This deployment's domain (its chain id and salt) and types, as any
+  // other signer gets them.
+  const res = await fetch("/api/v1/eip712");
+  if (!res.ok) throw new Error("Cannot read what to sign (" + res.status + "); try again.");
+  const eip712 = await res.json();
   const timestamp = Math.floor(Date.now() / 1000);
   const typed = {
-    types: {
-      EIP712Domain: [
-        { name: "name", type: "string" },
-        { name: "version", type: "string" },
-        { name: "chainId", type: "uint256" },
-      ],
-      Vote: [
-        { name: "voter", type: "address" },
-        { name: "proposal", type: "uint64" },
-        { name: "choice", type: "string" },
-        { name: "timestamp", type: "uint64" },
-      ],
-    },
+    types: { EIP712Domain: eip712.types.EIP712Domain, Vote: eip712.types.Vote },
     primaryType: "Vote",
-    domain: { name: "iodao", version: "1", chainId: Number(form.dataset.chainId) },
+    domain: eip712.domain,
     message: { voter, proposal, choice, timestamp },
   };
   status.textContent = "Waiting for your wallet…";

@@ -23,7 +23,7 @@ pub use proposal::{
     ProposalState, TransitionError, Window, WindowError, WindowPosition,
 };
 pub use quote::{QUOTE_CHARS, Quoted};
-pub use recipient::{Allocation, AllocationError, Recipient, RecipientId};
+pub use recipient::{Allocation, AllocationError, Recipient, RecipientId, RecipientName, RecipientNameError};
 pub use tally::{ChoiceRow, Tally, TallyError, TallyReport, Turnout};
 pub use text::{Body, ChoiceLabel, TextError, Title};
 pub use vote::{Vote, VoteSource};

@@ -79,6 +79,21 @@ pub enum ChoicesError {
     /// Two labels are the same (ignoring case).
     #[error("the choice {} appears twice", Quoted(.0))]
     Duplicate(String),
+    /// A label that is only a number: a voter typing it could mean that
+    /// label or the choice at that position.
+    #[error(
+        "the choice `{0}` is only a number, which voters could not tell from a choice's number: give it words, like `Option {0}`"
+    )]
+    Numeric(String),
+}
+
+/// True for a label that is a number: decimal digits of any script (`2`,
+/// `٣`, `３`), perhaps after a `+`. Voters pick choices by number, so such
+/// a label would be read as a position (`2` is always the second choice,
+/// whatever its label); in another script it reads as one to a human.
+fn is_number(label: &str) -> bool {
+    let digits = label.strip_prefix('+').unwrap_or(label);
+    !digits.is_empty() && digits.chars().all(super::text::is_digit)
 }
 
 impl Choices {
@@ -92,7 +107,8 @@ impl Choices {
         Self::parse(["For", "Against", "Abstain"]).expect("the standard choices are valid")
     }
 
-    /// Cleans and checks each label.
+    /// Cleans and checks each label: 2 to 20 of them, none empty after
+    /// cleaning, none a number, no two the same.
     pub fn parse<I, S>(labels: I) -> Result<Self, ChoicesError>
     where
         I: IntoIterator<Item = S>,
@@ -102,10 +118,30 @@ impl Choices {
         if !(Self::MIN..=Self::MAX).contains(&labels.len()) {
             return Err(ChoicesError::Count(labels.len()));
         }
+        if let Some(n) = labels.iter().find(|l| is_number(l.as_str())) {
+            return Err(ChoicesError::Numeric(n.to_string()));
+        }
         for (i, a) in labels.iter().enumerate() {
             if labels[..i].iter().any(|b| b.as_str().eq_ignore_ascii_case(a.as_str())) {
                 return Err(ChoicesError::Duplicate(a.to_string()));
             }
+        }
+        Ok(Self(labels))
+    }
+
+    /// Reads stored labels back. A proposal stored by an earlier version
+    /// stays readable: a numeric label is kept (a number typed by a voter
+    /// still means a position), and labels are not compared again (format
+    /// characters now stripped may make two of them look alike; each keeps
+    /// its number).
+    pub(crate) fn from_stored<I, S>(labels: I) -> Result<Self, ChoicesError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let labels = labels.into_iter().map(|l| ChoiceLabel::from_stored(l.as_ref())).collect::<Result<Vec<_>, _>>()?;
+        if !(Self::MIN..=Self::MAX).contains(&labels.len()) {
+            return Err(ChoicesError::Count(labels.len()));
         }
         Ok(Self(labels))
     }
@@ -617,6 +653,40 @@ mod tests {
         assert!(Choices::parse(&many[..20]).is_ok());
         assert_eq!(Choices::parse(["Yes", "yes"]), Err(ChoicesError::Duplicate("yes".into())));
         assert!(matches!(Choices::parse(["a", " "]), Err(ChoicesError::Label(_))));
+    }
+
+    #[test]
+    fn a_label_that_is_only_a_number_is_refused_and_says_why() {
+        for numeric in ["2", " 3 ", "+4", "007", "\u{663}", "\u{ff13}", "1\u{200b}2"] {
+            let err = Choices::parse(["Yes", numeric]).unwrap_err();
+            assert!(matches!(&err, ChoicesError::Numeric(_)), "{numeric:?}: {err}");
+        }
+        assert_eq!(
+            Choices::parse(["Yes", "2"]).unwrap_err().to_string(),
+            "the choice `2` is only a number, which voters could not tell from a choice's number: give it words, like `Option 2`"
+        );
+        // Numbers with words, or that are not positions, are labels.
+        let c = Choices::parse(["Option 2", "2nd", "1.5", "-1", "#3"]).unwrap();
+        assert_eq!(c.choice("2").unwrap().index(), 1, "a number is always a position");
+        assert_eq!(c.choice("option 2").unwrap().index(), 0);
+    }
+
+    #[test]
+    fn format_characters_in_labels_are_stripped_before_labels_are_compared() {
+        assert_eq!(Choices::parse(["For", "F\u{200b}or"]), Err(ChoicesError::Duplicate("For".into())));
+        let c = Choices::parse(["\u{202e}Yes", "No\u{2069}"]).unwrap();
+        assert_eq!(c.labels().collect::<Vec<_>>(), ["Yes", "No"]);
+        assert!(matches!(
+            Choices::parse(["Yes", "\u{200b}\u{200d}"]),
+            Err(ChoicesError::Label(TextError::Empty { .. }))
+        ));
+    }
+
+    #[test]
+    fn stored_numeric_labels_stay_readable() {
+        let c = Choices::from_stored(["1", "2"]).unwrap();
+        assert_eq!(c.labels().collect::<Vec<_>>(), ["1", "2"]);
+        assert_eq!(c.choice("2").unwrap().index(), 1);
     }
 
     #[test]

@@ -32,16 +32,11 @@ impl fmt::Display for Quoted<'_> {
 }
 
 /// Characters that change how text around them shows without showing
-/// themselves: controls, and Unicode's format characters (category Cf:
-/// bidi embeddings, overrides and isolates, zero-width joiners and spaces,
-/// the byte-order mark, soft hyphens, tags) as far as a chat client acts on
-/// them.
+/// themselves: controls, and Unicode's format characters (bidi embeddings,
+/// overrides and isolates, zero-width joiners and spaces, the byte-order
+/// mark, tags).
 fn is_invisible(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
-            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
-            | '\u{e0001}' | '\u{e0020}'..='\u{e007f}')
+    c.is_control() || super::text::is_format(c)
 }
 
 #[cfg(test)]

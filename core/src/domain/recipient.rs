@@ -27,6 +27,76 @@ impl fmt::Display for RecipientId {
     }
 }
 
+/// A recipient's name as it is given: one line of at most
+/// [`RecipientName::MAX_CHARS`] characters, its control and Unicode format
+/// characters stripped (as in titles, see [`super::text`]) and trimmed.
+/// Voters name recipients by number or by name in `recipient=percent`
+/// pairs, so a name is not a number and holds no space, comma or `=`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct RecipientName(String);
+
+/// Why a recipient's name was refused. Nothing is stored.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RecipientNameError {
+    /// Nothing left after cleaning.
+    #[error("the recipient's name is empty")]
+    Empty,
+    /// Longer than [`RecipientName::MAX_CHARS`], in characters.
+    #[error("the recipient's name is {0} characters long; the limit is 64")]
+    TooLong(usize),
+    /// Only digits: a voter writing it would name the recipient with that number.
+    #[error(
+        "the recipient's name `{0}` is only a number, which voters could not tell from a recipient's number: give it words, like `program-{0}`"
+    )]
+    Numeric(String),
+    /// A space, comma or `=`, which separate the pairs voters write.
+    #[error(
+        "the recipient's name `{name}` holds {found:?}, which separates the recipient=percent pairs voters write: use a hyphen, like `solar-farms`"
+    )]
+    Separator {
+        /// The name.
+        name: String,
+        /// The character.
+        found: char,
+    },
+}
+
+impl RecipientName {
+    /// The most characters a name may hold.
+    pub const MAX_CHARS: usize = 64;
+
+    /// Cleans and checks `raw`.
+    pub fn parse(raw: &str) -> Result<Self, RecipientNameError> {
+        let kept: String = raw.chars().filter(|&c| !c.is_control() && !super::text::is_format(c)).collect();
+        let name = kept.trim();
+        if name.is_empty() {
+            return Err(RecipientNameError::Empty);
+        }
+        let len = name.chars().count();
+        if len > Self::MAX_CHARS {
+            return Err(RecipientNameError::TooLong(len));
+        }
+        if let Some(found) = name.chars().find(|&c| c.is_whitespace() || c == ',' || c == '=') {
+            return Err(RecipientNameError::Separator { name: name.to_owned(), found });
+        }
+        if name.chars().all(super::text::is_digit) {
+            return Err(RecipientNameError::Numeric(name.to_owned()));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The cleaned name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RecipientName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Something that can receive incentives.
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize)]
 pub struct Recipient {
@@ -133,6 +203,34 @@ mod tests {
         let a = Allocation::parse("weather-net=40 1=60", &known()).unwrap();
         assert_eq!(a.entries(), &[(RecipientId(1), 6000), (RecipientId(2), 4000)]);
         assert!(Allocation::parse("", &known()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_name_loses_its_format_characters_and_is_trimmed() {
+        let n = RecipientName::parse(" \u{202e}solar\u{200b}-farms\u{feff} ").unwrap();
+        assert_eq!(n.as_str(), "solar-farms");
+        assert_eq!(RecipientName::parse("\u{200b}\u{2066}"), Err(RecipientNameError::Empty));
+        assert_eq!(RecipientName::parse(&"é".repeat(65)), Err(RecipientNameError::TooLong(65)));
+        assert_eq!(RecipientName::parse(&"é".repeat(64)).unwrap().as_str().chars().count(), 64);
+    }
+
+    #[test]
+    fn a_name_that_voters_could_not_write_is_refused_and_says_why() {
+        for numeric in ["3", " 42 ", "\u{663}", "1\u{200b}2"] {
+            assert!(matches!(RecipientName::parse(numeric), Err(RecipientNameError::Numeric(_))), "{numeric:?}");
+        }
+        assert_eq!(
+            RecipientName::parse("7").unwrap_err().to_string(),
+            "the recipient's name `7` is only a number, which voters could not tell from a recipient's number: give it words, like `program-7`"
+        );
+        for (name, found) in [("solar farms", ' '), ("a,b", ','), ("a=b", '='), ("a\u{3000}b", '\u{3000}')] {
+            assert_eq!(
+                RecipientName::parse(name),
+                Err(RecipientNameError::Separator { name: name.into(), found }),
+                "{name:?}"
+            );
+        }
+        assert!(RecipientName::parse("program-7").is_ok());
     }
 
     #[test]

@@ -69,4 +69,15 @@ pub struct Vote {
     /// For a signed (EIP-712) vote, the message's digest: stored so that a
     /// replay of the same message is refused.
     pub digest: Option<B256>,
+    /// For a signed vote, when it was signed (the message's own timestamp):
+    /// a signed vote not newer than the voter's current one is refused.
+    pub signed_at: Option<DateTime<Utc>>,
+}
+
+impl Vote {
+    /// When the voter made this vote, which orders it among their votes on
+    /// the proposal: a signed vote's own timestamp, else when it was cast.
+    pub fn made_at(&self) -> DateTime<Utc> {
+        self.signed_at.unwrap_or(self.cast_at)
+    }
 }

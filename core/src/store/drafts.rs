@@ -54,8 +54,12 @@ impl Store {
         row.map(|(account, title, body, started, updated)| {
             Ok(ProposalDraft {
                 account: ChatAccount::parse(&account).map_err(|e| corrupt("proposal_drafts.account", e))?,
-                title: title.map(|t| Title::parse(&t).map_err(|e| corrupt("proposal_drafts.title", e))).transpose()?,
-                body: body.map(|b| Body::parse(&b).map_err(|e| corrupt("proposal_drafts.body", e))).transpose()?,
+                title: title
+                    .map(|t| Title::from_stored(&t).map_err(|e| corrupt("proposal_drafts.title", e)))
+                    .transpose()?,
+                body: body
+                    .map(|b| Body::from_stored(&b).map_err(|e| corrupt("proposal_drafts.body", e)))
+                    .transpose()?,
                 started_at: from_millis("proposal_drafts.started_at", started)?,
                 updated_at: from_millis("proposal_drafts.updated_at", updated)?,
             })

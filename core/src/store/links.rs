@@ -102,6 +102,18 @@ impl Store {
         }
     }
 
+    /// Deletes challenges that expired before `before` (used or not), in
+    /// batches; returns how many. An expired challenge can never link, so
+    /// only the message its nonce gets changes ("unknown" for "expired").
+    pub async fn prune_link_challenges(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.prune_in_batches(
+            "DELETE FROM link_challenges WHERE rowid IN \
+             (SELECT rowid FROM link_challenges WHERE expires_at < ? LIMIT ?)",
+            to_millis(before),
+        )
+        .await
+    }
+
     /// Marks the nonce used and links its account to its address, in one
     /// transaction with the audit entry. A nonce already used changes nothing.
     pub async fn consume_challenge(&self, c: &StoredChallenge, now: DateTime<Utc>) -> Result<Consumed, StoreError> {
@@ -179,5 +191,35 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|a| ChatAccount::parse(a).map_err(|e| corrupt("links.account", e))).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::temp_store;
+
+    /// The plan SQLite picks for a query (test literals only), one line per step.
+    async fn plan(store: &super::Store, sql: &str) -> String {
+        let rows: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+    }
+
+    #[tokio::test]
+    async fn the_newest_open_challenge_and_expired_ones_are_read_by_index() {
+        let (store, _dir) = temp_store().await;
+        let latest = plan(
+            &store,
+            "SELECT nonce FROM link_challenges WHERE account = 'discord:1' AND used_at IS NULL AND expires_at > 0 \
+             ORDER BY issued_at DESC, rowid DESC LIMIT 1",
+        )
+        .await;
+        assert!(latest.contains("USING INDEX link_challenges_by_account"), "{latest}");
+        assert!(!latest.contains("TEMP B-TREE"), "sorted by the index: {latest}");
+        let prune = plan(&store, "SELECT rowid FROM link_challenges WHERE expires_at < 0 LIMIT 1000").await;
+        assert!(prune.contains("USING COVERING INDEX link_challenges_by_expiry"), "{prune}");
     }
 }

@@ -18,6 +18,7 @@ mod journal;
 mod links;
 mod proposals;
 mod runs;
+mod signing;
 mod stake;
 mod votes;
 

@@ -83,10 +83,10 @@ impl TryFrom<Row> for Proposal {
             labels_json::parse(&r.choices).ok_or_else(|| corrupt("proposals.choices", &r.choices))?;
         Ok(Proposal {
             id: ProposalId::from_store(r.id),
-            title: Title::parse(&r.title).map_err(|e| corrupt("proposals.title", e))?,
-            body: Body::parse(&r.body).map_err(|e| corrupt("proposals.body", e))?,
+            title: Title::from_stored(&r.title).map_err(|e| corrupt("proposals.title", e))?,
+            body: Body::from_stored(&r.body).map_err(|e| corrupt("proposals.body", e))?,
             author: Address::parse(&r.author).map_err(|e| corrupt("proposals.author", e))?,
-            choices: Choices::parse(labels).map_err(|e| corrupt("proposals.choices", e))?,
+            choices: Choices::from_stored(labels).map_err(|e| corrupt("proposals.choices", e))?,
             method: VotingMethod::parse(&r.method).ok_or_else(|| corrupt("proposals.method", &r.method))?,
             window: Window::new(
                 from_millis("proposals.starts_at", r.starts_at)?,
@@ -367,4 +367,42 @@ pub(super) async fn fetch(tx: &mut Transaction<'static, Sqlite>, id: i64) -> Res
         .fetch_optional(&mut **tx)
         .await?;
     row.map(Proposal::try_from).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+
+    use super::super::test_support::temp_store;
+    use crate::domain::*;
+
+    #[tokio::test]
+    async fn a_proposal_stored_before_text_was_stricter_stays_readable() {
+        let (store, _dir) = temp_store().await;
+        let now = Utc::now();
+        let new = NewProposal {
+            title: Title::parse("t").unwrap(),
+            body: Body::parse("b").unwrap(),
+            author: Address::from([1; 20]),
+            choices: Choices::for_against_abstain(),
+            method: VotingMethod::SingleChoice,
+            window: Window::new(now, now + Duration::hours(1)).unwrap(),
+            quorum: Amount::ZERO,
+            threshold: Bps::new(5000).unwrap(),
+        };
+        let p = store.insert_proposal(&new, &Actor::Cli, None, now).await.unwrap();
+        // What an earlier version accepted: a title of a zero-width space,
+        // numeric labels, a label with a right-to-left override.
+        sqlx::query("UPDATE proposals SET title = ?, choices = ? WHERE id = ?")
+            .bind("\u{200b}")
+            .bind(r#"["1","2","\u202eAbstain"]"#)
+            .bind(p.id.get())
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let read = store.proposal(p.id).await.unwrap().unwrap();
+        assert_eq!(read.title.as_str(), "\u{200b}");
+        assert_eq!(read.choices.labels().collect::<Vec<_>>(), ["1", "2", "Abstain"]);
+        assert_eq!(store.proposals(super::ProposalQuery::default()).await.unwrap().len(), 1);
+    }
 }

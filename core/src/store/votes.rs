@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use alloy_primitives::{B256, U256};
+use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row as _, Sqlite, Transaction};
 
 use super::{Store, StoreError, audit, corrupt, from_millis, to_millis};
@@ -26,6 +27,12 @@ pub enum RecordedVote {
     /// The vote is a signed message that was counted before: nothing was
     /// written.
     Replayed,
+    /// The vote is a signed message made no later than the voter's current
+    /// vote (made at this time; see [`Vote::made_at`]): nothing was written.
+    Superseded {
+        /// When the current vote was made.
+        current: DateTime<Utc>,
+    },
     /// The proposal is no longer active or its window has ended: nothing
     /// was written. (The service checks first; this closes the race with a
     /// concurrent close.)
@@ -98,15 +105,24 @@ impl Store {
                 results.push(RecordedVote::Closed(*state));
                 continue;
             }
+            if vote.digest.is_some_and(|d| seen.contains(&d)) {
+                results.push(RecordedVote::Replayed);
+                continue;
+            }
+            // The newest vote wins: a signed one must be newer than the
+            // current one (a chat or operator vote is made as it arrives).
+            if let (Some(signed_at), Some((_, _, made_at))) = (vote.signed_at, current.get(&(id, vote.voter)))
+                && to_millis(signed_at) <= *made_at
+            {
+                results.push(RecordedVote::Superseded { current: from_millis("votes.signed_at", *made_at)? });
+                continue;
+            }
             if let Some(d) = vote.digest {
-                if !seen.insert(d) {
-                    results.push(RecordedVote::Replayed);
-                    continue;
-                }
+                seen.insert(d);
                 new_digests.push(vote);
             }
             let recorded = match current.get(&(id, vote.voter)) {
-                Some((selection, power)) => {
+                Some((selection, power, _)) => {
                     let selection = Selection::from_stored(selection, &proposal.choices)
                         .ok_or_else(|| corrupt("votes.selection", selection))?;
                     tally.remove_vote(proposal.method, &selection, *power).map_err(|e| corrupt("tallies.power", e))?;
@@ -115,7 +131,7 @@ impl Store {
                 None => RecordedVote::New,
             };
             tally.add_vote(proposal.method, &vote.selection, vote.power).map_err(|e| corrupt("tallies.power", e))?;
-            current.insert((id, vote.voter), (vote.selection.to_stored(), vote.power));
+            current.insert((id, vote.voter), (vote.selection.to_stored(), vote.power, to_millis(vote.made_at())));
             finals.insert((id, vote.voter), (proposal, vote));
             let (action, replaced) = match &recorded {
                 RecordedVote::Replaced { selection, power } => {
@@ -129,6 +145,7 @@ impl Store {
                 "power": vote.power,
                 "source": vote.source,
                 "digest": vote.digest,
+                "signed_at": vote.signed_at,
                 "replaced": replaced,
             });
             audit_rows.push(chain.next(
@@ -155,7 +172,7 @@ impl Store {
         let finals: Vec<(&Proposal, &Vote)> = finals.into_values().collect();
         for chunk in finals.chunks(ROWS_PER_STATEMENT) {
             let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO votes (proposal_id, voter, selection, choice, power, source, cast_at, digest) ",
+                "INSERT INTO votes (proposal_id, voter, selection, choice, power, source, cast_at, digest, signed_at) ",
             );
             q.push_values(chunk, |mut row, (p, v)| {
                 row.push_bind(p.id.get())
@@ -165,12 +182,13 @@ impl Store {
                     .push_bind(v.power.to_wei_string())
                     .push_bind(v.source.as_str())
                     .push_bind(to_millis(v.cast_at))
-                    .push_bind(v.digest.map(|d| d.to_string()));
+                    .push_bind(v.digest.map(|d| d.to_string()))
+                    .push_bind(v.signed_at.map(to_millis));
             });
             q.push(
                 " ON CONFLICT (proposal_id, voter) DO UPDATE SET selection = excluded.selection, \
                  choice = excluded.choice, power = excluded.power, source = excluded.source, \
-                 cast_at = excluded.cast_at, digest = excluded.digest",
+                 cast_at = excluded.cast_at, digest = excluded.digest, signed_at = excluded.signed_at",
             );
             q.build().execute(&mut *tx).await?;
         }
@@ -281,7 +299,8 @@ impl Store {
     /// One voter's current vote on a proposal.
     pub async fn vote_of(&self, proposal: &Proposal, voter: Address) -> Result<Option<Vote>, StoreError> {
         let row: Option<VoteRow> = sqlx::query_as(
-            "SELECT voter, selection, power, source, cast_at, digest FROM votes WHERE proposal_id = ? AND voter = ?",
+            "SELECT voter, selection, power, source, cast_at, digest, signed_at FROM votes \
+             WHERE proposal_id = ? AND voter = ?",
         )
         .bind(proposal.id.get())
         .bind(voter.to_hex())
@@ -293,7 +312,7 @@ impl Store {
     /// The current votes on a proposal, largest power first.
     pub async fn votes(&self, proposal: &Proposal, limit: u32, offset: u32) -> Result<Vec<Vote>, StoreError> {
         let rows: Vec<VoteRow> = sqlx::query_as(
-            "SELECT voter, selection, power, source, cast_at, digest FROM votes WHERE proposal_id = ? \
+            "SELECT voter, selection, power, source, cast_at, digest, signed_at FROM votes WHERE proposal_id = ? \
              ORDER BY length(power) DESC, power DESC, voter LIMIT ? OFFSET ?",
         )
         .bind(proposal.id.get())
@@ -309,7 +328,7 @@ impl Store {
     /// A voter's current votes, newest first, each with its proposal.
     pub async fn votes_by_voter(&self, voter: Address, limit: u32) -> Result<Vec<(Proposal, Vote)>, StoreError> {
         let rows: Vec<VoterVoteRow> = sqlx::query_as(
-            "SELECT proposal_id, voter, selection, power, source, cast_at, digest FROM votes WHERE voter = ? \
+            "SELECT proposal_id, voter, selection, power, source, cast_at, digest, signed_at FROM votes WHERE voter = ? \
              ORDER BY cast_at DESC, proposal_id DESC LIMIT ?",
         )
         .bind(voter.to_hex())
@@ -343,6 +362,7 @@ struct VoteRow {
     source: String,
     cast_at: i64,
     digest: Option<String>,
+    signed_at: Option<i64>,
 }
 
 impl VoteRow {
@@ -356,6 +376,7 @@ impl VoteRow {
             source: VoteSource::parse(&self.source).ok_or_else(|| corrupt("votes.source", &self.source))?,
             cast_at: from_millis("votes.cast_at", self.cast_at)?,
             digest: self.digest.map(|d| d.parse().map_err(|e| corrupt("votes.digest", e))).transpose()?,
+            signed_at: self.signed_at.map(|t| from_millis("votes.signed_at", t)).transpose()?,
         })
     }
 }
@@ -414,15 +435,16 @@ async fn write_tally(tx: &mut Transaction<'static, Sqlite>, id: ProposalId, tall
     Ok(())
 }
 
-/// Rows per bulk statement: 8 parameters each stays far below SQLite's
+/// Rows per bulk statement: 9 parameters each stays far below SQLite's
 /// 32 766-parameter limit.
 const ROWS_PER_STATEMENT: usize = 1000;
 
-/// The current (selection, power) of every voter in the batch, by (proposal, voter).
+/// The current (selection, power, when it was made in Unix milliseconds) of
+/// every voter in the batch, by (proposal, voter).
 async fn current_votes(
     tx: &mut Transaction<'static, Sqlite>,
     batch: &[(&Proposal, &Vote)],
-) -> Result<HashMap<(i64, Address), (String, Amount)>, StoreError> {
+) -> Result<HashMap<(i64, Address), (String, Amount, i64)>, StoreError> {
     let mut by_proposal: HashMap<i64, Vec<String>> = HashMap::new();
     for (p, v) in batch {
         by_proposal.entry(p.id.get()).or_default().push(v.voter.to_hex());
@@ -431,18 +453,20 @@ async fn current_votes(
     for (id, voters) in by_proposal {
         for chunk in voters.chunks(ROWS_PER_STATEMENT) {
             // `proposal_id = ? AND voter IN (…)`: a range of the primary key.
-            let mut q = QueryBuilder::<Sqlite>::new("SELECT voter, selection, power FROM votes WHERE proposal_id = ");
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "SELECT voter, selection, power, COALESCE(signed_at, cast_at) FROM votes WHERE proposal_id = ",
+            );
             q.push_bind(id).push(" AND voter IN (");
             let mut sep = q.separated(", ");
             for voter in chunk {
                 sep.push_bind(voter.as_str());
             }
             q.push(")");
-            let rows: Vec<(String, String, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
-            for (voter, selection, power) in rows {
+            let rows: Vec<(String, String, String, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
+            for (voter, selection, power, made_at) in rows {
                 let voter = Address::parse(&voter).map_err(|e| corrupt("votes.voter", e))?;
                 let power = Amount::parse_wei(&power).map_err(|e| corrupt("votes.power", e))?;
-                out.insert((id, voter), (selection, power));
+                out.insert((id, voter), (selection, power, made_at));
             }
         }
     }
@@ -504,6 +528,7 @@ mod tests {
             source: VoteSource::Cli,
             cast_at: Utc::now(),
             digest: None,
+            signed_at: None,
         }
     }
 
@@ -648,5 +673,33 @@ mod tests {
         assert_eq!(live.totals()[0].wei(), U256::from(10));
         assert_eq!(store.vote_of(&p, Address::from([1; 20])).await.unwrap().unwrap().digest, Some(d));
         assert_eq!(store.recount(&p).await.unwrap(), live);
+    }
+
+    #[tokio::test]
+    async fn in_one_batch_a_signed_vote_older_than_the_voters_last_is_superseded_and_leaves_no_digest() {
+        let (store, _dir) = temp_store().await;
+        let p = active_proposal(&store).await;
+        let at = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+        let signed = |choice, byte, signed_at| Vote {
+            digest: Some(alloy_primitives::B256::repeat_byte(byte)),
+            signed_at: Some(signed_at),
+            source: VoteSource::Signed,
+            ..vote(&p, 1, choice, U256::from(10))
+        };
+        // Arrived out of order: the newer message first.
+        let r = store.record_votes(&p, &[signed("1", 1, at), signed("2", 2, at - Duration::seconds(5))]).await.unwrap();
+        assert_eq!(r, vec![super::RecordedVote::New, super::RecordedVote::Superseded { current: at }]);
+        let stored = store.vote_of(&p, Address::from([1; 20])).await.unwrap().unwrap();
+        assert_eq!((stored.selection.to_stored().as_str(), stored.signed_at), ("1=10000", Some(at)));
+        let digests: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM signed_messages").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(digests, 1, "the refused message may come back only as what it is");
+        // A chat vote is made when cast: a signature older than it is refused.
+        let chat = Vote { cast_at: at + Duration::seconds(10), ..vote(&p, 1, "3", U256::from(10)) };
+        let r = store.record_votes(&p, &[chat, signed("2", 3, at + Duration::seconds(9))]).await.unwrap();
+        assert_eq!(r[1], super::RecordedVote::Superseded { current: at + Duration::seconds(10) });
+        let stored = store.vote_of(&p, Address::from([1; 20])).await.unwrap().unwrap();
+        assert_eq!((stored.selection.to_stored().as_str(), stored.signed_at), ("3=10000", None));
+        assert_eq!(store.recount(&p).await.unwrap(), store.live_tally(&p).await.unwrap());
     }
 }

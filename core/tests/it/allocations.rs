@@ -58,3 +58,20 @@ async fn a_bad_allocation_changes_nothing() {
     let err = a.add_recipient("solar-farms", Category::Dapp, bob(), &Actor::Cli, t(3)).await.unwrap_err();
     assert!(err.to_string().contains("exists already"), "{err}");
 }
+
+#[tokio::test]
+async fn a_recipients_name_is_stored_without_format_characters_and_a_number_is_refused() {
+    let g = TestGov::new().await;
+    let a = service(&g);
+    // A zero-width space would make a second `solar-farms` that looks the same.
+    let solar = a.add_recipient("\u{202e}solar-farms\u{200b}", Category::DeviceProgram, carol(), &Actor::Cli, t(0));
+    assert_eq!(solar.await.unwrap().name, "solar-farms");
+    let twin = a.add_recipient("solar\u{200b}-farms", Category::Dapp, bob(), &Actor::Cli, t(1)).await.unwrap_err();
+    assert!(twin.to_string().contains("exists already"), "{twin}");
+    let err = a.add_recipient("2", Category::Dapp, bob(), &Actor::Cli, t(1)).await.unwrap_err();
+    assert!(matches!(err, AllocationsError::Name(iodao_core::RecipientNameError::Numeric(_))), "{err}");
+    let err = a.add_recipient("swap dapp", Category::Dapp, bob(), &Actor::Cli, t(1)).await.unwrap_err();
+    assert!(matches!(err, AllocationsError::Name(iodao_core::RecipientNameError::Separator { .. })), "{err}");
+    assert_eq!(a.recipients().await.unwrap().len(), 1);
+    a.set(alice(), "solar-farms=100", t(2)).await.unwrap();
+}

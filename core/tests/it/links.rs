@@ -197,3 +197,32 @@ async fn a_chat_user_verifies_the_newest_open_challenge_by_signature_alone() {
     let e = l.verify_latest(&account, &sign(&signer, &older.message), t(3600)).await.unwrap_err();
     assert!(matches!(e, LinkError::NoOpenChallenge), "{e}");
 }
+
+#[tokio::test]
+async fn challenges_long_expired_are_pruned_and_open_ones_kept() {
+    let g = TestGov::new().await;
+    let l = links(&g);
+    let (signer, address) = wallet(7);
+    let used = l.challenge(&discord(1), address, t(0)).await.unwrap();
+    l.verify(&used.message, &sign(&signer, &used.message), t(60)).await.unwrap();
+    let unused = l.challenge(&discord(2), address, t(0)).await.unwrap();
+    let later = t(0) + iodao_core::links::EXPIRED_CHALLENGES_KEPT;
+    let open = l.challenge(&discord(3), address, later).await.unwrap();
+
+    // Expired, but for less than a day: kept, and still says "expired".
+    assert_eq!(l.prune_challenges(later).await.unwrap(), 0);
+    let err = l.verify(&unused.message, &sign(&signer, &unused.message), later).await.unwrap_err();
+    assert!(matches!(err, LinkError::Expired(_)), "{err}");
+
+    let now = later + Duration::minutes(11);
+    assert_eq!(l.prune_challenges(now).await.unwrap(), 2, "the used and the unused expired challenge");
+    for gone in [&used, &unused] {
+        let err = l.pending_challenge(&gone.nonce).await.unwrap_err();
+        assert!(matches!(err, LinkError::UnknownNonce(_)), "{err}");
+        // Pruned, a challenge still never links.
+        let err = l.verify(&gone.message, &sign(&signer, &gone.message), now).await.unwrap_err();
+        assert!(matches!(err, LinkError::UnknownNonce(_)), "{err}");
+    }
+    assert_eq!(l.pending_challenge(&open.nonce).await.unwrap().nonce, open.nonce);
+    assert_eq!(l.prune_challenges(now).await.unwrap(), 0);
+}

@@ -1,4 +1,4 @@
-use alloy_primitives::hex;
+use alloy_primitives::{B256, hex, keccak256};
 use alloy_signer::SignerSync as _;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolStruct as _;
@@ -18,9 +18,16 @@ fn wallet(seed: u8) -> Wallet {
     Wallet { address: Address::from(signer.address()), signer }
 }
 
+/// This deployment's EIP-712 salt in these tests.
+fn salt() -> B256 {
+    keccak256("iodao core tests")
+}
+
 async fn setup() -> (TestGov, Wallet, Wallet, Proposal) {
     let (w1, w2) = (wallet(11), wallet(12));
-    let g = TestGov::with_stakers([(w1.address, Amount::from_iotx(500)), (w2.address, Amount::from_iotx(300))]).await;
+    let mut g =
+        TestGov::with_stakers([(w1.address, Amount::from_iotx(500)), (w2.address, Amount::from_iotx(300))]).await;
+    g.gov = g.gov.clone().with_eip712(4689, salt());
     let p = g.proposal().await;
     (g, w1, w2, p)
 }
@@ -116,12 +123,128 @@ async fn a_vote_signed_by_someone_else_is_refused() {
 #[tokio::test]
 async fn a_signature_for_another_chain_does_not_verify() {
     let (g, w1, _, p) = setup().await;
-    let testnet = g.gov.clone().with_chain_id(4690);
+    let testnet = g.gov.clone().with_eip712(4690, salt());
     let msg = vote_msg(&w1, &p, "For", t(150));
     let hash = msg.eip712_signing_hash(testnet.eip712_domain());
     let sig = hex::encode_prefixed(w1.signer.sign_hash_sync(&hash).unwrap().as_bytes());
     let err = g.gov.cast_signed_vote(msg, &sig, t(150)).await.unwrap_err();
     assert!(matches!(err, GovernanceError::Signed(SignedError::WrongSigner { .. })), "{err}");
+}
+
+#[tokio::test]
+async fn a_signature_for_another_deployment_on_the_same_chain_is_refused_and_says_why() {
+    let (g, w1, _, p) = setup().await;
+    let elsewhere = g.gov.clone().with_eip712(4689, keccak256("another iodao"));
+    let msg = vote_msg(&w1, &p, "For", t(150));
+    let hash = msg.eip712_signing_hash(elsewhere.eip712_domain());
+    let sig = hex::encode_prefixed(w1.signer.sign_hash_sync(&hash).unwrap().as_bytes());
+    let err = g.gov.cast_signed_vote(msg.clone(), &sig, t(150)).await.unwrap_err();
+    assert!(
+        matches!(&err, GovernanceError::Signed(SignedError::WrongSigner { claimed, .. }) if *claimed == w1.address),
+        "{err}"
+    );
+    assert!(err.to_string().contains("this deployment's EIP-712 salt"), "{err}");
+    assert_eq!(g.gov.tally(p.id).await.unwrap().1.voters(), 0);
+    // The same message signed for this deployment counts.
+    g.gov.cast_signed_vote(msg.clone(), &sign(&g, &w1, &msg), t(150)).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_older_signed_vote_relayed_after_a_newer_one_is_refused_and_changes_nothing() {
+    let (g, w1, _, p) = setup().await;
+    let older = vote_msg(&w1, &p, "Against", t(150));
+    let older_sig = sign(&g, &w1, &older);
+    let newer = vote_msg(&w1, &p, "For", t(155));
+    g.gov.cast_signed_vote(newer.clone(), &sign(&g, &w1, &newer), t(156)).await.unwrap();
+    let (_, before) = g.gov.tally(p.id).await.unwrap();
+    let log_before = g.gov.audit_entries(0, 1000).await.unwrap().len();
+    // Someone held back the older signature and relays it now, still fresh.
+    let err = g.gov.cast_signed_vote(older.clone(), &older_sig, t(157)).await.unwrap_err();
+    assert!(
+        matches!(err, GovernanceError::Signed(SignedError::Superseded { signed, current, .. })
+            if signed == t(150) && current == t(155)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("an older signed vote never replaces a newer one"), "{err}");
+    assert_eq!(g.gov.tally(p.id).await.unwrap().1, before);
+    assert_eq!(before.totals()[0], Amount::from_iotx(500), "the newer For counts");
+    assert_eq!(g.gov.audit_entries(0, 1000).await.unwrap().len(), log_before);
+    let stored = g.gov.votes(p.id, 10, 0).await.unwrap();
+    assert_eq!(stored[0].signed_at, Some(t(155)));
+    // Refused, its digest was not recorded: it is refused again for the same reason, not as a replay.
+    let err = g.gov.cast_signed_vote(older.clone(), &older_sig, t(158)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Signed(SignedError::Superseded { .. })), "{err}");
+}
+
+#[tokio::test]
+async fn a_signature_made_before_a_chat_vote_never_undoes_it() {
+    let (g, w1, _, p) = setup().await;
+    let signed_earlier = vote_msg(&w1, &p, "For", t(150));
+    let sig = sign(&g, &w1, &signed_earlier);
+    g.gov
+        .cast_vote(
+            Ballot { proposal: p.id, voter: w1.address, choice: "Against".into(), source: VoteSource::Telegram },
+            t(152),
+        )
+        .await
+        .unwrap();
+    let err = g.gov.cast_signed_vote(signed_earlier, &sig, t(153)).await.unwrap_err();
+    assert!(
+        matches!(err, GovernanceError::Signed(SignedError::Superseded { current, .. }) if current == t(152)),
+        "{err}"
+    );
+    assert_eq!(g.gov.tally(p.id).await.unwrap().1.totals()[1], Amount::from_iotx(500), "Against, by chat, stands");
+}
+
+#[tokio::test]
+async fn two_signed_votes_of_the_same_second_are_ambiguous_and_the_second_is_refused() {
+    let (g, w1, _, p) = setup().await;
+    let a = vote_msg(&w1, &p, "For", t(150));
+    let b = vote_msg(&w1, &p, "Against", t(150));
+    g.gov.cast_signed_vote(a.clone(), &sign(&g, &w1, &a), t(150)).await.unwrap();
+    let err = g.gov.cast_signed_vote(b.clone(), &sign(&g, &w1, &b), t(151)).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Signed(SignedError::SameTime { at, .. }) if at == t(150)), "{err}");
+    assert!(err.to_string().contains("which is newer cannot be told"), "{err}");
+    assert_eq!(g.gov.tally(p.id).await.unwrap().1.totals()[0], Amount::from_iotx(500));
+}
+
+#[tokio::test]
+async fn a_chat_vote_replaces_a_signed_vote_timestamped_ahead_of_the_clock() {
+    let (g, w1, _, p) = setup().await;
+    // Signed by a wallet whose clock runs 40 s ahead: within the skew allowed.
+    let ahead = vote_msg(&w1, &p, "For", t(200) - Duration::seconds(10));
+    g.gov.cast_signed_vote(ahead.clone(), &sign(&g, &w1, &ahead), t(150)).await.unwrap();
+    let cast = g
+        .gov
+        .cast_vote(
+            Ballot { proposal: p.id, voter: w1.address, choice: "Abstain".into(), source: VoteSource::Discord },
+            t(155),
+        )
+        .await
+        .unwrap();
+    assert!(cast.replaced.is_some(), "a chat vote is made as it arrives and always replaces");
+    assert_eq!(g.gov.tally(p.id).await.unwrap().1.totals()[2], Amount::from_iotx(500));
+    // A later signature beats the chat vote again.
+    let later = vote_msg(&w1, &p, "Against", t(160));
+    g.gov.cast_signed_vote(later.clone(), &sign(&g, &w1, &later), t(160)).await.unwrap();
+    assert_eq!(g.gov.tally(p.id).await.unwrap().1.totals()[1], Amount::from_iotx(500));
+    assert_eq!(g.gov.recount(p.id).await.unwrap().1, g.gov.tally(p.id).await.unwrap().1);
+}
+
+#[tokio::test]
+async fn a_pruned_digest_is_still_refused_as_stale_and_a_fresh_one_is_kept() {
+    let (g, w1, w2, p) = setup().await;
+    let old = vote_msg(&w1, &p, "For", t(100));
+    let old_sig = sign(&g, &w1, &old);
+    g.gov.cast_signed_vote(old.clone(), &old_sig, t(100)).await.unwrap();
+    let fresh = vote_msg(&w2, &p, "Against", t(190));
+    g.gov.cast_signed_vote(fresh.clone(), &sign(&g, &w2, &fresh), t(190)).await.unwrap();
+    let now = t(100) + iodao_core::signed::REPLAY_WINDOW + iodao_core::DIGEST_MARGIN + Duration::seconds(1);
+    assert_eq!(g.gov.prune_signed_messages(now).await.unwrap(), 1, "only the old digest");
+    // A replay of the pruned message cannot be fresh.
+    let err = g.gov.cast_signed_vote(old, &old_sig, now).await.unwrap_err();
+    assert!(matches!(err, GovernanceError::Signed(SignedError::Stale(_))), "{err}");
+    assert_eq!(g.gov.prune_signed_messages(now).await.unwrap(), 0);
 }
 
 #[tokio::test]

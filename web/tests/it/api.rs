@@ -106,6 +106,58 @@ async fn a_signed_vote_counts_once_and_bad_ones_change_nothing() {
 }
 
 #[tokio::test]
+async fn a_vote_signed_over_the_published_domain_counts_and_one_for_another_deployment_is_refused() {
+    use alloy_signer::SignerSync as _;
+    let p = Portal::start().await;
+    let id = p.proposal("Signed here", "body").await.id.get();
+    let (status, eip712) = p.get_json("/api/v1/eip712").await;
+    assert_eq!(status, 200, "{eip712}");
+    assert_eq!(eip712["domain"]["salt"], crate::helpers::salt().to_string());
+    assert_eq!(eip712["domain"]["chainId"], crate::helpers::CHAIN);
+    let voter = &p.stakers[2];
+    let timestamp = chrono::Utc::now().timestamp();
+    let message =
+        json!({ "voter": voter.address.to_hex(), "proposal": id, "choice": "Abstain", "timestamp": timestamp });
+    // A script signs exactly what the API publishes, as a wallet would.
+    let sign = |domain: &serde_json::Value| {
+        let typed: alloy_dyn_abi::TypedData = serde_json::from_value(json!({
+            "types": { "EIP712Domain": eip712["types"]["EIP712Domain"], "Vote": eip712["types"]["Vote"] },
+            "primaryType": "Vote",
+            "domain": domain,
+            "message": message,
+        }))
+        .expect("typed data");
+        let sig = voter.key.sign_hash_sync(&typed.eip712_signing_hash().expect("hash")).expect("sign");
+        let mut body = message.clone();
+        body["signature"] = json!(alloy_primitives::hex::encode_prefixed(sig.as_bytes()));
+        body
+    };
+    let mut elsewhere = eip712["domain"].clone();
+    elsewhere["salt"] = json!(alloy_primitives::B256::repeat_byte(0x42).to_string());
+    let (status, e) = p.post("/api/v1/votes", &sign(&elsewhere), false).await;
+    assert_eq!((status, error_of(&e)), (400, "bad_signature"), "{e}");
+    assert!(e["message"].as_str().expect("message").contains("this deployment's EIP-712 salt"), "{e}");
+    let (status, cast) = p.post("/api/v1/votes", &sign(&eip712["domain"]), false).await;
+    assert_eq!(status, 200, "{cast}");
+    assert_eq!(cast["described"], "Abstain");
+}
+
+#[tokio::test]
+async fn an_older_signature_relayed_after_a_newer_vote_is_refused_as_superseded() {
+    let p = Portal::start().await;
+    let id = p.proposal("Changed my mind", "body").await.id.get();
+    let voter = &p.stakers[0];
+    let stamp = u64::try_from(chrono::Utc::now().timestamp()).expect("after 1970");
+    // Signed a second before the vote that is relayed first.
+    let older = voter.signed_vote_at(id, "Against", stamp - 1);
+    assert_eq!(p.post("/api/v1/votes", &voter.signed_vote_at(id, "For", stamp), false).await.0, 200);
+    let (status, e) = p.post("/api/v1/votes", &older, false).await;
+    assert_eq!((status, error_of(&e)), (409, "superseded"), "{e}");
+    let (_, tally) = p.get_json(&format!("/api/v1/proposals/{id}/tally")).await;
+    assert_eq!(tally["choices"][0]["power"], "1000000000000000000000", "For stands");
+}
+
+#[tokio::test]
 async fn malformed_and_oversized_bodies_are_refused_as_json() {
     let p = Portal::start().await;
     let send = |body: String, ct: &'static str| {
@@ -201,6 +253,10 @@ async fn recipients_are_added_by_admins_and_listed_for_all() {
     let (status, e) =
         p.post("/api/v1/recipients", &json!({"name": "y", "category": "dapp", "payout": "0xnope"}), true).await;
     assert_eq!((status, error_of(&e)), (400, "bad_request"));
+    let numeric = json!({"name": "7", "category": "dapp", "payout": "0x0000000000000000000000000000000000000001"});
+    let (status, e) = p.post("/api/v1/recipients", &numeric, true).await;
+    assert_eq!((status, error_of(&e)), (400, "bad_request"), "{e}");
+    assert!(e["message"].as_str().expect("message").contains("only a number"), "{e}");
 
     let (_, list) = p.get_json("/api/v1/recipients").await;
     assert_eq!(list.as_array().expect("array").len(), 1);
@@ -264,6 +320,7 @@ async fn the_openapi_document_lists_every_endpoint() {
         "/api/v1/proposals/{id}/tally",
         "/api/v1/proposals/{id}/votes",
         "/api/v1/votes",
+        "/api/v1/eip712",
         "/api/v1/links/challenge",
         "/api/v1/links/{nonce}",
         "/api/v1/links/verify",

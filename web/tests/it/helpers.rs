@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use alloy_primitives::hex;
+use alloy_primitives::{B256, hex, keccak256};
 use alloy_signer::SignerSync as _;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolStruct as _;
@@ -18,6 +18,11 @@ use iodao_web::{AdminToken, AppState, Settings};
 pub const ADMIN: &str = "test-admin-token-7f3a";
 pub const CHAIN: u64 = 4689;
 pub const SNAPSHOT: u64 = 7;
+
+/// This portal's EIP-712 salt.
+pub fn salt() -> B256 {
+    keccak256("iodao web tests")
+}
 
 /// A staker the test can sign for.
 pub struct Staker {
@@ -35,14 +40,18 @@ impl Staker {
 
     /// The JSON body of a signed vote, as the portal's script posts it.
     pub fn signed_vote(&self, proposal: i64, choice: &str) -> serde_json::Value {
-        let timestamp = u64::try_from(Utc::now().timestamp()).expect("after 1970");
+        self.signed_vote_at(proposal, choice, u64::try_from(Utc::now().timestamp()).expect("after 1970"))
+    }
+
+    /// The same, signed at `timestamp` (Unix seconds).
+    pub fn signed_vote_at(&self, proposal: i64, choice: &str, timestamp: u64) -> serde_json::Value {
         let msg = types::Vote {
             voter: self.key.address(),
             proposal: u64::try_from(proposal).expect("positive"),
             choice: choice.into(),
             timestamp,
         };
-        let sig = self.key.sign_hash_sync(&msg.eip712_signing_hash(&domain(CHAIN))).expect("sign");
+        let sig = self.key.sign_hash_sync(&msg.eip712_signing_hash(&domain(CHAIN, salt()))).expect("sign");
         serde_json::json!({
             "voter": self.address.to_hex(),
             "proposal": proposal,
@@ -88,7 +97,7 @@ impl Portal {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let base = format!("http://127.0.0.1:{port}");
-        let gov = Governance::new(store.clone(), stake.clone()).with_chain_id(CHAIN);
+        let gov = Governance::new(store.clone(), stake.clone()).with_eip712(CHAIN, salt());
         let links = Links::new(
             store.clone(),
             LinkSettings {

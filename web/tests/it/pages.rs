@@ -89,7 +89,8 @@ async fn a_proposal_page_shows_tally_quorum_voters_and_the_vote_form() {
     assert!(html.contains("71.42%"), "For's share of 1400");
     assert!(html.contains(&p.stakers[0].address.to_hex()), "the voter list");
     assert!(html.contains(r#"id="vote-form""#), "an open proposal has the form");
-    assert!(html.contains(r#"data-chain-id="4689""#));
+    // The script reads what to sign from /api/v1/eip712, as any signer does.
+    assert!(html.contains(&format!(r#"data-proposal="{id}""#)), "{html}");
 
     assert_eq!(p.get("/proposals/999").await.0, 404);
     let (status, bad) = p.get("/proposals/abc").await;
