@@ -141,6 +141,7 @@ impl From<EpochError> for Failure {
             EpochError::CorruptBundle(..)
             | EpochError::CorruptJournal(..)
             | EpochError::CorruptInputs(..)
+            | EpochError::Export(..)
             | EpochError::RunVanished(_) => Self::internal(&e),
             EpochError::NoDeviceRegistry(_) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "no_device_registry", e.to_string())

@@ -10,4 +10,5 @@ mod helpers;
 mod lifecycle;
 mod links;
 mod signed;
+mod stake;
 mod voting;
