@@ -3,5 +3,6 @@
 
 mod api;
 mod browser;
+mod hardening;
 mod helpers;
 mod pages;
