@@ -206,6 +206,10 @@ struct RawWeb {
     #[serde(deserialize_with = "text")]
     rate_limit_burst: String,
     cache_ttl: String,
+    #[serde(deserialize_with = "text")]
+    cache_bytes: String,
+    #[serde(deserialize_with = "list")]
+    trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -275,6 +279,8 @@ impl Default for Raw {
                 rate_limit_period: "500ms".into(),
                 rate_limit_burst: "20".into(),
                 cache_ttl: "1s".into(),
+                cache_bytes: "67108864".into(),
+                trusted_proxies: Vec::new(),
             },
             chain: RawChain {
                 id: "4689".into(),
@@ -763,6 +769,10 @@ pub struct WebConfig {
     pub rate_limit_burst: u32,
     /// How long a rendered page is served from memory.
     pub cache_ttl: Duration,
+    /// The most the page cache holds, in bytes.
+    pub cache_bytes: u64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: iodao_web::TrustedProxies,
 }
 
 impl WebConfig {
@@ -882,6 +892,11 @@ impl Config {
                 rate_limit_period: duration("web.rate_limit_period", &raw.web.rate_limit_period)?,
                 rate_limit_burst: key("web.rate_limit_burst", raw.web.rate_limit_burst.parse::<u32>())?,
                 cache_ttl: duration("web.cache_ttl", &raw.web.cache_ttl)?,
+                cache_bytes: key("web.cache_bytes", raw.web.cache_bytes.trim().parse::<u64>())?,
+                trusted_proxies: key(
+                    "web.trusted_proxies",
+                    iodao_web::TrustedProxies::parse(&raw.web.trusted_proxies),
+                )?,
             },
             links: LinkSettings {
                 domain: key("web.public_url", authority(&raw.web.public_url))?,
@@ -984,6 +999,11 @@ impl Config {
         if cfg.web.rate_limit_period.is_zero() || cfg.web.rate_limit_burst == 0 {
             bail!("config keys `web.rate_limit_period` and `web.rate_limit_burst`: must be more than zero");
         }
+        if cfg.web.cache_bytes < 64 * 1024 {
+            bail!(
+                "config key `web.cache_bytes`: at least 65536 (64 KiB); turn the cache off with `web.cache_ttl = \"0s\"`"
+            );
+        }
         if cfg.lifecycle_interval.is_zero() {
             bail!("config key `governance.lifecycle_interval`: must be longer than zero");
         }
@@ -1010,6 +1030,27 @@ mod tests {
         let example = Config::from_toml_str(include_str!("../iodao.example.toml")).unwrap();
         let defaults = Config::from_raw(Raw::default()).unwrap();
         assert_eq!(format!("{example:?}"), format!("{defaults:?}"));
+    }
+
+    #[test]
+    fn the_page_cache_size_and_trusted_proxies_are_read_and_checked() {
+        let c =
+            Config::from_toml_str("[web]\ncache_bytes = 1048576\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]").unwrap();
+        assert_eq!(c.web.cache_bytes, 1 << 20);
+        assert_eq!(c.web.trusted_proxies, iodao_web::TrustedProxies::parse(&["10.0.0.0/8", "::1"]).unwrap());
+        let c = Config::from_toml_str("[web]\ntrusted_proxies = \"127.0.0.1, 192.168.0.0/16\"").unwrap();
+        assert_eq!(c.web.trusted_proxies, iodao_web::TrustedProxies::parse(&["127.0.0.1", "192.168.0.0/16"]).unwrap());
+        let defaults = Config::from_raw(Raw::default()).unwrap();
+        assert_eq!(defaults.web.trusted_proxies, iodao_web::TrustedProxies::default(), "no proxy trusted by default");
+        for (text, key) in [
+            ("[web]\ntrusted_proxies = [\"10.0.0.0/40\"]", "web.trusted_proxies"),
+            ("[web]\ntrusted_proxies = [\"proxy.internal\"]", "web.trusted_proxies"),
+            ("[web]\ncache_bytes = \"64MB\"", "web.cache_bytes"),
+            ("[web]\ncache_bytes = 1000", "web.cache_bytes"),
+        ] {
+            let e = Config::from_toml_str(text).unwrap_err();
+            assert!(e.to_string().starts_with(&format!("config key `{key}`:")), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -125,15 +125,22 @@ pub fn epochs(cfg: &Config, store: Store, stake: Arc<dyn StakeSource>) -> anyhow
 pub fn portal(cfg: &Config, governance: &Governance, epochs: Epochs) -> anyhow::Result<iodao_web::AppState> {
     let store = governance.store().clone();
     let stake = governance.stake().clone();
-    let admin_token = cfg.web.admin_token()?.as_deref().and_then(iodao_web::AdminToken::new);
-    if admin_token.is_none() {
-        tracing::info!("no admin token: the admin API is disabled");
-    }
+    let admin_token = match cfg.web.admin_token()? {
+        Some(t) => Some(iodao_web::AdminToken::new(&t).map_err(|e| {
+            anyhow::anyhow!("the admin token (IODAO_ADMIN_TOKEN or the file of config key `web.admin_token_file`) {e}")
+        })?),
+        None => {
+            tracing::info!("no admin token: the admin API is disabled");
+            None
+        }
+    };
     let settings = iodao_web::Settings {
         admin_token,
         explorer_tx_url: cfg.web.explorer_tx_url.clone(),
         rate_limit: iodao_web::RateLimit { per: cfg.web.rate_limit_period, burst: cfg.web.rate_limit_burst },
+        trusted_proxies: cfg.web.trusted_proxies.clone(),
         cache_ttl: cfg.web.cache_ttl,
+        cache_bytes: cfg.web.cache_bytes,
         ..iodao_web::Settings::default()
     };
     Ok(iodao_web::AppState::new(

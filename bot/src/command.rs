@@ -183,6 +183,6 @@ mod tests {
         assert!(err("/link").ends_with("Usage: /link <address>"));
         assert!(err("/power now").contains("/power takes no arguments"));
         assert!(err("/allocate").contains("Usage: /allocate"));
-        assert_eq!(err("/frobnicate"), "/frobnicate is not a command: send /help for the list");
+        assert_eq!(err("/frobnicate"), "`/frobnicate` is not a command: send /help for the list");
     }
 }

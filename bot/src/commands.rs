@@ -12,7 +12,9 @@ use iodao_core::{
 use crate::action::{Action, chosen};
 use crate::announce::Event;
 use crate::command::Command;
-use crate::refusals::{allocations_refusal, governance_refusal, link_refusal, not_linked};
+use crate::refusals::{
+    allocations_refusal, failed_inside, governance_refusal, link_refusal, not_linked, stake_unavailable,
+};
 use crate::reply::{ActionReply, Reply, Visibility};
 use crate::views::{
     approval_keyboard, describe_allocation, draft_prompt, help, proposal_reply, summary, until, usage_reply, when,
@@ -291,17 +293,19 @@ impl Commands {
 
     async fn power(&self, account: &ChatAccount) -> Result<Reply, Reply> {
         let voter = self.address(account).await?;
-        let unavailable = |e: iodao_core::StakeError| {
-            tracing::warn!(error = %e, "voting power could not be read");
-            Reply::error("Voting power cannot be read right now; try again later.")
+        let unavailable = |e: iodao_core::StakeError| stake_unavailable(&e, "nothing was changed");
+        // Peeked at a recent block: asking writes nothing.
+        let peek = |block: u64| async move {
+            let powers = self.stake.peek_powers_at(&[voter], block).await?;
+            powers.first().copied().ok_or_else(|| iodao_core::StakeError::Unavailable("no power answered".into()))
         };
-        let block = self.stake.current_block().await.map_err(unavailable)?;
-        let now = self.stake.power_at(voter, block).await.map_err(unavailable)?;
+        let block = self.stake.recent_block().await.map_err(unavailable)?;
+        let now = peek(block).await.map_err(unavailable)?;
         let mut r = Reply::private().title("Your voting power").field(format!("Now (block {block})"), now.to_string());
         let query = ProposalQuery { state: Some(ProposalState::Active), limit: 10, offset: 0 };
         for p in self.governance.proposals(query).await.map_err(|e| governance_refusal(&e))? {
             if let Some(b) = p.snapshot_block {
-                let at = self.stake.power_at(voter, b).await.map_err(unavailable)?;
+                let at = peek(b).await.map_err(unavailable)?;
                 r = r.field(format!("#{} at its snapshot (block {b})", p.id.get()), at.to_string());
             }
         }
@@ -309,10 +313,7 @@ impl Commands {
     }
 
     async fn epoch(&self, now: DateTime<Utc>) -> Result<Reply, Reply> {
-        let fail = |e: iodao_core::EpochError| {
-            tracing::warn!(error = %e, "epoch could not be read");
-            Reply::error("The epochs cannot be read right now; try again later.")
-        };
+        let fail = |e: iodao_core::EpochError| failed_inside(&e);
         let mut r =
             Reply::public().title("Epochs").field("Budget per epoch", self.epochs.settings().budget.to_string());
         if let Some(next) = self.schedule.as_ref().and_then(|s| s(now)) {

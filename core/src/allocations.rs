@@ -130,31 +130,75 @@ impl Allocations {
     }
 
     /// Each recipient's vote weight at `block`: Σ over voters of
-    /// `⌊power_at(voter, block) × bps / 10 000⌋`, in wei. Voters' power is
-    /// read at the epoch's snapshot block, never "now".
+    /// `⌊power_at(voter, block) × bps / 10 000⌋`, in wei. For display (a
+    /// page, the CLI's listing): powers are peeked, so nothing is written.
     pub async fn weights_at(&self, block: u64) -> Result<BTreeMap<RecipientId, Amount>, AllocationsError> {
-        weights(&self.votes_at(block, &|_, _| {}).await?).ok_or(AllocationsError::Overflow)
+        weights(&self.staked(block, Read::Peek, &|_, _| {}).await?).ok_or(AllocationsError::Overflow)
     }
 
-    /// Every standing allocation with its voter's power at `block`. A power
+    /// Every standing allocation with its voter's power at `block`, read in
+    /// batches and kept in the stake cache (an epoch's snapshot). A power
     /// that fails to load fails the whole call: no allocation is ever
     /// counted with a power that was not read.
-    /// `progress(done, total)` is called after each voter.
+    /// `progress(done, total)` is called after each batch of voters.
     pub async fn votes_at(
         &self,
         block: u64,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Vec<StakedAllocation>, AllocationsError> {
+        self.staked(block, Read::Record, progress).await
+    }
+
+    /// [`Allocations::votes_at`] for a dry run: powers are peeked, nothing
+    /// is written.
+    pub async fn peek_votes_at(
+        &self,
+        block: u64,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Vec<StakedAllocation>, AllocationsError> {
+        self.staked(block, Read::Peek, progress).await
+    }
+
+    async fn staked(
+        &self,
+        block: u64,
+        read: Read,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Vec<StakedAllocation>, AllocationsError> {
         let standing = self.store.allocations().await?;
         let total = standing.len();
         let mut out = Vec::with_capacity(total);
-        for (voter, allocation) in standing {
-            let power = self.stake.power_at(voter, block).await?;
-            out.push(StakedAllocation { voter, power, allocation });
+        for chunk in standing.chunks(STAKE_BATCH) {
+            let voters: Vec<Address> = chunk.iter().map(|(voter, _)| *voter).collect();
+            let powers = match read {
+                Read::Record => self.stake.powers_at(&voters, block).await?,
+                Read::Peek => self.stake.peek_powers_at(&voters, block).await?,
+            };
+            if powers.len() != voters.len() {
+                return Err(StakeError::Unavailable(format!(
+                    "the stake source answered {} powers for {} voters",
+                    powers.len(),
+                    voters.len()
+                ))
+                .into());
+            }
+            for ((voter, allocation), power) in chunk.iter().cloned().zip(powers) {
+                out.push(StakedAllocation { voter, power, allocation });
+            }
             progress(out.len(), total);
         }
         Ok(out)
     }
+}
+
+/// Voters whose power is asked of the stake source at once.
+const STAKE_BATCH: usize = 256;
+
+/// Whether powers read are kept (an epoch's snapshot) or only peeked.
+#[derive(Clone, Copy)]
+enum Read {
+    Record,
+    Peek,
 }
 
 /// A voter's standing allocation and their power at a snapshot.

@@ -34,7 +34,9 @@ use crate::devices::{
 use crate::domain::{Address, Allocation, Amount, Bps, Category, Quoted, RecipientId};
 use crate::execution::decode_pairs;
 use crate::stake::{StakeError, StakeSource};
-use crate::store::{BatchRow, ClaimRootRow, EpochRow, NewEpoch, PayoutRow, RunRow, RunState, Store, StoreError};
+use crate::store::{
+    BatchRow, ClaimRootRow, EpochRow, ExportKind, ExportRow, NewEpoch, PayoutRow, RunRow, RunState, Store, StoreError,
+};
 
 /// A recipient's own bounds, from the DAO's configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -342,6 +344,10 @@ pub enum EpochError {
     /// The device registry could not be read.
     #[error("the ioID registry could not be read: {0}")]
     Devices(#[from] DeviceError),
+    /// An export could not be built (its stored inputs are inconsistent)
+    /// or a stored one could not be read back.
+    #[error("epoch {0}'s export could not be built or read: {1}")]
+    Export(u64, String),
 }
 
 /// How an epoch has been paid so far, as its journal holds it: pushed
@@ -397,13 +403,36 @@ pub struct Epochs {
     settings: Arc<EpochSettings>,
     progress: Option<Progress>,
     devices: Option<Arc<dyn DeviceRegistry>>,
+    exports: Arc<Exports>,
+}
+
+/// Builds of exports, one at a time per service (so two first requests
+/// for one file build it once), and how many were built.
+#[derive(Default)]
+struct Exports {
+    building: tokio::sync::Mutex<()>,
+    built: std::sync::atomic::AtomicU64,
+}
+
+/// How a published file is written: pretty JSON and a final newline, as
+/// `iodao epoch export` and `iodao epoch execute --claim` write them.
+pub fn export_json(value: &impl Serialize) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(value).map(|json| json + "\n")
 }
 
 impl Epochs {
     /// Over a store, a stake source and the DAO's settings.
     pub fn new(store: Store, stake: Arc<dyn StakeSource>, settings: EpochSettings) -> Self {
         let allocations = Allocations::new(store.clone(), stake.clone());
-        Self { store, stake, allocations, settings: Arc::new(settings), progress: None, devices: None }
+        Self {
+            store,
+            stake,
+            allocations,
+            settings: Arc::new(settings),
+            progress: None,
+            devices: None,
+            exports: Arc::default(),
+        }
     }
 
     /// Checks device programs' devices in `registry` (the ioID registry).
@@ -468,15 +497,20 @@ impl Epochs {
         Ok(last.max(run) + 1)
     }
 
-    /// Reads the inputs at `block`.
-    async fn read_inputs(&self, block: u64) -> Result<Inputs, EpochError> {
+    /// Reads the inputs at `block`: kept in the stake cache for a run,
+    /// peeked (nothing written) for a dry run.
+    async fn read_inputs(&self, block: u64, dry_run: bool) -> Result<Inputs, EpochError> {
         let recipients: Vec<_> = self.allocations.recipients().await?.into_iter().filter(|r| r.active).collect();
         let report = |done: usize, total: usize| {
             if let Some(p) = &self.progress {
                 p(done, total);
             }
         };
-        let votes = self.allocations.votes_at(block, &report).await?;
+        let votes = if dry_run {
+            self.allocations.peek_votes_at(block, &report).await?
+        } else {
+            self.allocations.votes_at(block, &report).await?
+        };
         Ok(Inputs {
             recipients: recipients
                 .iter()
@@ -565,8 +599,8 @@ impl Epochs {
             Some(run) => run.number,
             None => self.next_number().await?,
         };
-        let block = self.stake.current_block().await?;
-        let inputs = self.read_inputs(block).await?;
+        let block = self.stake.recent_block().await?;
+        let inputs = self.read_inputs(block, true).await?;
         self.split(number, slot, block, inputs).await
     }
 
@@ -593,7 +627,7 @@ impl Epochs {
         if run.state != RunState::Open {
             return Ok(Some(run));
         }
-        let inputs = match self.read_inputs(run.snapshot_block).await {
+        let inputs = match self.read_inputs(run.snapshot_block, false).await {
             Ok(inputs) => inputs,
             Err(e) => return Err(self.failed(slot, e, now).await),
         };
@@ -673,6 +707,13 @@ impl Epochs {
             return Err(EpochError::CorruptBundle(bundle.epoch, "stored but not found".into()));
         };
         tracing::info!(epoch = e.number, spent = %e.spent, "epoch allocated");
+        // Housekeeping once an epoch: stake cached at blocks that are no
+        // snapshot (a failed run's, since opened afresh) is dropped.
+        match self.store.prune_stake_cache().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "stake cache pruned"),
+            Err(e) => tracing::warn!(error = %e, "stake cache not pruned"),
+        }
         Ok(Ran::New(e))
     }
 
@@ -722,4 +763,111 @@ impl Epochs {
         let Some(json) = self.store.epoch_bundle(number).await? else { return Ok(None) };
         serde_json::from_str(&json).map(Some).map_err(|e| EpochError::CorruptBundle(number, e.to_string()))
     }
+
+    /// Epoch `number`'s `kind` export as stored, built and stored first if
+    /// it was not yet: the bundle once the epoch is allocated, the claims
+    /// with their proofs once its claim root is journaled (`None` before
+    /// then, or with no such epoch). Built once: an export never changes.
+    pub async fn export(&self, number: u64, kind: ExportKind) -> Result<Option<ExportRow>, EpochError> {
+        if let Some(row) = self.store.export(number, kind).await? {
+            return Ok(Some(row));
+        }
+        let _building = self.exports.building.lock().await;
+        // Built by the request this one waited for?
+        if let Some(row) = self.store.export(number, kind).await? {
+            return Ok(Some(row));
+        }
+        let Some(bytes) = self.build_export(number, kind).await? else { return Ok(None) };
+        let digest = keccak256(&bytes).to_string();
+        self.store.insert_export(number, kind, &digest, &bytes, Utc::now()).await?;
+        tracing::info!(epoch = number, kind = kind.as_str(), bytes = bytes.len(), "export stored");
+        let stored = self.store.export(number, kind).await?;
+        stored.map(Some).ok_or_else(|| EpochError::Export(number, "stored but not found".into()))
+    }
+
+    /// Builds an export's bytes; the CPU work (parsing and printing the
+    /// bundle, hashing the claim tree) runs on the blocking pool, off the
+    /// async workers.
+    async fn build_export(&self, number: u64, kind: ExportKind) -> Result<Option<Vec<u8>>, EpochError> {
+        let joined = |e: tokio::task::JoinError| EpochError::Export(number, e.to_string());
+        let bytes = match kind {
+            ExportKind::Bundle => {
+                let Some(json) = self.store.epoch_bundle(number).await? else { return Ok(None) };
+                tokio::task::spawn_blocking(move || {
+                    let bundle: Bundle =
+                        serde_json::from_str(&json).map_err(|e| EpochError::CorruptBundle(number, e.to_string()))?;
+                    export_json(&bundle).map_err(|e| EpochError::Export(number, e.to_string()))
+                })
+                .await
+                .map_err(joined)??
+            }
+            ExportKind::Claims => {
+                let Some((row, leaves)) = self.claims(number).await? else { return Ok(None) };
+                tokio::task::spawn_blocking(move || claims_export(number, &row, &leaves)).await.map_err(joined)??
+            }
+        };
+        self.exports.built.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Some(bytes.into_bytes()))
+    }
+
+    /// How many exports this service (and its clones) has built: each is
+    /// built once, then read as stored.
+    pub fn exports_built(&self) -> u64 {
+        self.exports.built.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A stored export's bytes, chunk by chunk (to stream it).
+    pub fn export_chunks(
+        &self,
+        export: &ExportRow,
+    ) -> impl futures_util::Stream<Item = Result<Vec<u8>, EpochError>> + Send + 'static {
+        let store = self.store.clone();
+        let (number, kind, chunks) = (export.epoch, export.kind, export.chunks);
+        futures_util::stream::try_unfold(0u32, move |seq| {
+            let store = store.clone();
+            async move {
+                if seq >= chunks {
+                    return Ok(None);
+                }
+                let bytes = store.export_chunk(number, kind, seq).await?.ok_or_else(|| {
+                    EpochError::Export(number, format!("chunk {seq} of the {} is missing", kind.as_str()))
+                })?;
+                Ok(Some((bytes, seq + 1)))
+            }
+        })
+    }
+
+    /// A stored export's bytes, whole (the CLI writes them to a file).
+    pub async fn export_bytes(&self, export: &ExportRow) -> Result<Vec<u8>, EpochError> {
+        use futures_util::TryStreamExt as _;
+        let mut out = Vec::with_capacity(usize::try_from(export.size).unwrap_or(0));
+        let mut chunks = std::pin::pin!(self.export_chunks(export));
+        while let Some(chunk) = chunks.try_next().await? {
+            out.extend_from_slice(&chunk);
+        }
+        if keccak256(&out).to_string() != export.digest {
+            return Err(EpochError::Export(
+                export.epoch,
+                format!("the stored {} does not match its digest", export.kind.as_str()),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// The claims of a journaled root with every proof, rebuilt from the
+/// leaves the root was built from; a tree whose root differs from the
+/// journaled one is refused.
+fn claims_export(number: u64, row: &ClaimRootRow, leaves: &[(Address, U256)]) -> Result<String, EpochError> {
+    use crate::merkle::{ClaimsExport, PayoutTree};
+    let leaves: Vec<(alloy_primitives::Address, U256)> = leaves.iter().map(|(a, v)| (a.as_evm(), *v)).collect();
+    let tree = PayoutTree::build(&leaves).map_err(|e| EpochError::CorruptJournal(number, e.to_string()))?;
+    let export = ClaimsExport::new(&tree, &leaves);
+    if export.root.to_string() != row.root.to_lowercase() {
+        return Err(EpochError::CorruptJournal(
+            number,
+            format!("the leaves give the root {}, but {} is journaled", export.root, row.root),
+        ));
+    }
+    export_json(&export).map_err(|e| EpochError::Export(number, e.to_string()))
 }

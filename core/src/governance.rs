@@ -326,8 +326,9 @@ impl Governance {
         if self.rules.admins.contains(&author) || self.rules.proposal_threshold.is_zero() {
             return Ok(());
         }
-        let block = self.stake.current_block().await?;
-        let power = self.stake.power_at(author, block).await?;
+        // A check, not a snapshot: a recent block and a peeked power do.
+        let block = self.stake.recent_block().await?;
+        let power = self.peek_power_at(author, block).await?;
         if power < self.rules.proposal_threshold {
             return Err(GovernanceError::BelowProposalThreshold {
                 author,
@@ -347,6 +348,22 @@ impl Governance {
     /// `voter`'s voting power at `block` (a proposal's snapshot, say).
     pub async fn power_at(&self, voter: Address, block: u64) -> Result<Amount, GovernanceError> {
         Ok(self.stake.power_at(voter, block).await?)
+    }
+
+    /// A recent block for reads that fix no snapshot (see
+    /// [`StakeSource::recent_block`]).
+    pub async fn recent_block(&self) -> Result<u64, GovernanceError> {
+        Ok(self.stake.recent_block().await?)
+    }
+
+    /// `voter`'s voting power at `block` for display: peeked, so the read
+    /// writes nothing (see [`StakeSource::peek_powers_at`]).
+    pub async fn peek_power_at(&self, voter: Address, block: u64) -> Result<Amount, GovernanceError> {
+        let powers = self.stake.peek_powers_at(&[voter], block).await?;
+        Ok(powers
+            .first()
+            .copied()
+            .ok_or_else(|| StakeError::Unavailable("the stake source answered nothing".into()))?)
     }
 
     /// How many proposals are in `state` (or in all states).

@@ -26,12 +26,14 @@ pub use allocations::{Allocations, AllocationsError, StakedAllocation};
 pub use devices::{DeviceError, DeviceRegistry, DeviceStatus};
 pub use domain::*;
 pub use drafts::{DraftProgress, DraftStep, Drafts};
-pub use epochs::{Bundle, EpochError, EpochSettings, Epochs, PaymentJournal, Ran, RecipientBounds, VerifyError};
+pub use epochs::{
+    Bundle, EpochError, EpochSettings, Epochs, PaymentJournal, Ran, RecipientBounds, VerifyError, export_json,
+};
 pub use governance::{Ballot, CastVote, DIGEST_MARGIN, Governance, GovernanceError, ProposalRules, Step};
 pub use links::{Challenge, LinkError, LinkSettings, Linked, Links};
 pub use signed::SignedError;
 pub use stake::{CachedStake, CsvStakeSource, StakeError, StakeSource};
 pub use store::{
-    AuditError, DeviceStoreError, EpochRow, ListedDevice, PayoutRow, ProposalDraft, ProposalQuery, RecordedVote, Store,
-    StoreError, TransitionFailed,
+    AuditError, DeviceStoreError, EpochRow, ExportKind, ExportRow, ListedDevice, PayoutRow, ProposalDraft,
+    ProposalQuery, RecordedVote, Store, StoreError, TransitionFailed,
 };

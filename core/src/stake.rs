@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
@@ -47,23 +49,102 @@ pub trait StakeSource: Send + Sync {
 
     /// `voter`'s voting power at `block`. Zero for an address with no stake.
     async fn power_at(&self, voter: Address, block: u64) -> Result<Amount, StakeError>;
+
+    /// Each voter's power at `block`, in the order given. A source that can
+    /// read many at once overrides it; by default they are read one by one.
+    async fn powers_at(&self, voters: &[Address], block: u64) -> Result<Vec<Amount>, StakeError> {
+        let mut out = Vec::with_capacity(voters.len());
+        for voter in voters {
+            out.push(self.power_at(*voter, block).await?);
+        }
+        Ok(out)
+    }
+
+    /// A recent block for reads that fix no snapshot (a page's current
+    /// weights, `/power`, the proposal threshold, a dry run): a caching
+    /// source may answer one up to its read window old. A snapshot is
+    /// always taken with [`StakeSource::current_block`].
+    async fn recent_block(&self) -> Result<u64, StakeError> {
+        self.current_block().await
+    }
+
+    /// Like [`StakeSource::powers_at`] for a read whose answer need not be
+    /// durable (a page, `/power`, a dry run): it records nothing (a caching
+    /// source keeps the answers in memory only, never in the database), so
+    /// anonymous reads cost no write.
+    async fn peek_powers_at(&self, voters: &[Address], block: u64) -> Result<Vec<Amount>, StakeError> {
+        self.powers_at(voters, block).await
+    }
 }
 
-/// Caches another source's answers per (voter, block) in the store: a past
-/// block's state never changes, so each power is read from the node once,
-/// and a vote counted again (a recount, an epoch re-run) never depends on
-/// the node being up. `source` names the inner source (kind, chain,
-/// contract) so a changed configuration never reads another's cache.
+/// How long [`CachedStake`] keeps the recent block, and so the powers read
+/// at it, for reads that fix no snapshot.
+pub const READ_WINDOW: Duration = Duration::from_secs(30);
+
+/// How many (voter, block) powers [`CachedStake`] keeps in memory for reads.
+const MEMORY_ENTRIES: usize = 65_536;
+
+/// Caches another source's answers.
+///
+/// Votes and epoch runs read through [`StakeSource::powers_at`]: each
+/// (voter, block) is kept in the store, because a past block's state never
+/// changes, so each power is read from the node once, and a vote counted
+/// again (a recount, an epoch re-run) never depends on the node being up.
+///
+/// Reads that need no durability ([`StakeSource::peek_powers_at`]: pages,
+/// `/power`, dry runs) use the stored answers if any but write nothing:
+/// what they read from the node is kept in a bounded memory cache, and
+/// concurrent reads of one (voter, block) wait for a single node read.
+/// [`StakeSource::recent_block`] keeps the node's block for [`READ_WINDOW`],
+/// so reads at "the current block" cost at most one node read per voter per
+/// window.
+///
+/// `source` names the inner source (kind, chain, contract) so a changed
+/// configuration never reads another's cache.
 pub struct CachedStake {
-    inner: std::sync::Arc<dyn StakeSource>,
+    inner: Arc<dyn StakeSource>,
     store: crate::store::Store,
     source: String,
+    memory: quick_cache::sync::Cache<(Address, u64), Amount>,
+    recent: tokio::sync::Mutex<Option<(u64, Instant)>>,
+    window: Duration,
 }
 
 impl CachedStake {
     /// Wraps `inner`, caching under the name `source`.
-    pub fn new(inner: std::sync::Arc<dyn StakeSource>, store: crate::store::Store, source: impl Into<String>) -> Self {
-        Self { inner, store, source: source.into() }
+    pub fn new(inner: Arc<dyn StakeSource>, store: crate::store::Store, source: impl Into<String>) -> Self {
+        Self {
+            inner,
+            store,
+            source: source.into(),
+            memory: quick_cache::sync::Cache::new(MEMORY_ENTRIES),
+            recent: tokio::sync::Mutex::new(None),
+            window: READ_WINDOW,
+        }
+    }
+
+    /// Keeps the recent block for `window` instead of [`READ_WINDOW`].
+    #[must_use]
+    pub fn with_read_window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+}
+
+fn cache_error(e: crate::store::StoreError) -> StakeError {
+    StakeError::Unavailable(format!("stake cache: {e}"))
+}
+
+/// The source's answer, checked to have one power per voter.
+fn one_each(voters: &[Address], powers: Vec<Amount>) -> Result<Vec<Amount>, StakeError> {
+    if powers.len() == voters.len() {
+        Ok(powers)
+    } else {
+        Err(StakeError::Unavailable(format!(
+            "the stake source answered {} powers for {} voters",
+            powers.len(),
+            voters.len()
+        )))
     }
 }
 
@@ -74,13 +155,75 @@ impl StakeSource for CachedStake {
     }
 
     async fn power_at(&self, voter: Address, block: u64) -> Result<Amount, StakeError> {
-        let cache = |e: crate::store::StoreError| StakeError::Unavailable(format!("stake cache: {e}"));
-        if let Some(p) = self.store.cached_power(&self.source, voter, block).await.map_err(cache)? {
-            return Ok(p);
+        let powers = self.powers_at(&[voter], block).await?;
+        powers.first().copied().ok_or_else(|| StakeError::Unavailable("the stake source answered nothing".into()))
+    }
+
+    async fn powers_at(&self, voters: &[Address], block: u64) -> Result<Vec<Amount>, StakeError> {
+        let mut known = self.store.cached_powers(&self.source, voters, block).await.map_err(cache_error)?;
+        let mut missing: Vec<Address> = voters.iter().filter(|v| !known.contains_key(v)).copied().collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if !missing.is_empty() {
+            let read = one_each(&missing, self.inner.powers_at(&missing, block).await?)?;
+            let pairs: Vec<(Address, Amount)> = missing.into_iter().zip(read).collect();
+            self.store.cache_powers(&self.source, block, &pairs).await.map_err(cache_error)?;
+            known.extend(pairs);
         }
-        let power = self.inner.power_at(voter, block).await?;
-        self.store.cache_power(&self.source, voter, block, power).await.map_err(cache)?;
-        Ok(power)
+        for (voter, power) in &known {
+            self.memory.insert((*voter, block), *power);
+        }
+        Ok(voters.iter().map(|v| known.get(v).copied().unwrap_or_default()).collect())
+    }
+
+    async fn recent_block(&self) -> Result<u64, StakeError> {
+        // Held across the node read: concurrent callers wait for one read.
+        let mut recent = self.recent.lock().await;
+        if let Some((block, at)) = *recent
+            && at.elapsed() < self.window
+        {
+            return Ok(block);
+        }
+        let block = self.inner.current_block().await?;
+        *recent = Some((block, Instant::now()));
+        Ok(block)
+    }
+
+    async fn peek_powers_at(&self, voters: &[Address], block: u64) -> Result<Vec<Amount>, StakeError> {
+        let mut known: HashMap<Address, Amount> = HashMap::with_capacity(voters.len());
+        let mut wanted: Vec<Address> = voters.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        // Guards taken in address order, so two batches never wait on each
+        // other in a cycle; while a guard is held, other reads of that
+        // (voter, block) wait for its value instead of reading it too.
+        let mut guards = Vec::new();
+        for voter in wanted {
+            match self.memory.get_value_or_guard_async(&(voter, block)).await {
+                Ok(power) => {
+                    known.insert(voter, power);
+                }
+                Err(guard) => guards.push((voter, guard)),
+            }
+        }
+        if !guards.is_empty() {
+            let missing: Vec<Address> = guards.iter().map(|(v, _)| *v).collect();
+            let stored = self.store.cached_powers(&self.source, &missing, block).await.map_err(cache_error)?;
+            let unread: Vec<Address> = missing.iter().filter(|v| !stored.contains_key(v)).copied().collect();
+            let read = if unread.is_empty() {
+                Vec::new()
+            } else {
+                one_each(&unread, self.inner.powers_at(&unread, block).await?)?
+            };
+            let fresh: HashMap<Address, Amount> = stored.into_iter().chain(unread.into_iter().zip(read)).collect();
+            for (voter, guard) in guards {
+                let power = fresh.get(&voter).copied().unwrap_or_default();
+                // Refused only if the entry was evicted meanwhile: the value stands.
+                let _ = guard.insert(power);
+                known.insert(voter, power);
+            }
+        }
+        Ok(voters.iter().map(|v| known.get(v).copied().unwrap_or_default()).collect())
     }
 }
 

@@ -190,17 +190,23 @@ pub async fn show(cfg: &Config, number: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes an epoch's bundle.
+/// Writes an epoch's bundle: its stored export (built and stored first if
+/// need be), the same bytes the portal serves.
 pub async fn export(cfg: &Config, number: u64, out: Option<&Path>) -> anyhow::Result<()> {
+    use std::io::Write as _;
     let epochs = wiring::open_epochs(cfg).await?;
-    let bundle = epochs.bundle(number).await?.with_context(|| format!("there is no epoch {number}"))?;
-    let json = serde_json::to_string_pretty(&bundle)?;
+    let export = epochs
+        .export(number, iodao_core::ExportKind::Bundle)
+        .await?
+        .with_context(|| format!("there is no epoch {number}"))?;
+    let bytes = epochs.export_bytes(&export).await?;
     match out {
         Some(path) => {
-            std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?;
-            println!("epoch {number} bundle written to {} (digest {})", path.display(), bundle.digest);
+            std::fs::write(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            let digest = epochs.bundle(number).await?.map(|b| b.digest).unwrap_or_default();
+            println!("epoch {number} bundle written to {} (digest {digest})", path.display());
         }
-        None => println!("{json}"),
+        None => std::io::stdout().write_all(&bytes).context("cannot write the bundle to stdout")?,
     }
     Ok(())
 }

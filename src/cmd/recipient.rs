@@ -23,7 +23,7 @@ pub async fn list(cfg: &Config) -> anyhow::Result<()> {
     let stake = wiring::stake(cfg, &store)?;
     let a = iodao_core::Allocations::new(store, stake.clone());
     let recipients = a.recipients().await?;
-    let weights = match stake.current_block().await {
+    let weights = match stake.recent_block().await {
         Ok(block) => Some(a.weights_at(block).await?),
         Err(e) => {
             eprintln!("weights unavailable: {e}");

@@ -43,7 +43,7 @@ fn serve_stops_cleanly_on_sigterm() {
 
 #[test]
 fn the_demo_portal_serves_pages_and_an_admin_api_whose_token_never_shows() {
-    const TOKEN: &str = "e2e-admin-secret-91c4";
+    const TOKEN: &str = "e2e-admin-secret-91c4-5d7e0a8b3f6c";
     let w = Workdir::new();
     let mut cmd = w.cmd(&["demo"]);
     cmd.env("IODAO_WEB__BIND", "127.0.0.1:0")
@@ -114,4 +114,33 @@ async fn serve_prunes_link_challenges_a_day_past_their_expiry() {
     drop(server);
     assert!(store.challenge("justexpired1").await.expect("read").is_some(), "kept a day past expiry");
     assert!(store.challenge("stillopen001").await.expect("read").is_some());
+}
+
+#[test]
+fn a_short_admin_token_stops_serve_at_start_without_printing_it() {
+    const SHORT: &str = "hunter2-but-longer";
+    let w = Workdir::new();
+    let out =
+        w.cmd(&["serve"]).env("IODAO_WEB__BIND", "127.0.0.1:0").env("IODAO_ADMIN_TOKEN", SHORT).output().expect("run");
+    assert!(!out.status.success(), "serve must refuse a short admin token");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stdout.contains("listening on"), "it never listened: {stdout}");
+    assert!(stderr.contains("IODAO_ADMIN_TOKEN") && stderr.contains("web.admin_token_file"), "{stderr}");
+    assert!(stderr.contains("is 18 characters long; it needs at least 32"), "{stderr}");
+    assert!(!stderr.contains(SHORT) && !stdout.contains(SHORT), "the token was printed");
+}
+
+#[test]
+fn the_portal_serves_the_bundle_iodao_epoch_export_writes() {
+    let w = Workdir::new();
+    let server = start(&w, &["demo"]);
+    let (status, served) = server.get("/epochs/1/bundle.json");
+    assert_eq!(status, 200);
+    drop(server);
+    w.ok(&["epoch", "export", "1", "--out", "epoch-1.json"]);
+    let written = std::fs::read_to_string(w.file("epoch-1.json")).expect("export");
+    assert_eq!(served, written, "the same bytes, stored once");
+    std::fs::write(w.file("served.json"), &served).expect("write");
+    assert!(w.ok(&["epoch", "verify", "served.json"]).contains("epoch 1 verifies"));
 }

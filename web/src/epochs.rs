@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, Response};
 use chrono::Utc;
-use iodao_core::merkle::{ClaimsExport, PayoutTree};
+use futures_util::TryStreamExt as _;
 use iodao_core::store::RunRow;
-use iodao_core::{Amount, Bundle, Category, EpochError, EpochRow, PayoutRow, Quoted};
+use iodao_core::{Amount, Bundle, Category, EpochRow, ExportKind, PayoutRow, Quoted};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -226,71 +226,60 @@ pub async fn page(State(s): State<AppState>, Path(raw): Path<String>) -> Result<
     Ok(Html(page.render().map_err(render_failed)?))
 }
 
-/// The claims of an epoch paid in claim mode, rebuilt from its journaled
-/// leaves: the same root and proofs `iodao epoch execute --claim` wrote.
-async fn claims(s: &AppState, n: u64) -> Result<ClaimsExport, Failure> {
-    let (row, leaves) = match s.epochs().claims(n).await {
-        Ok(Some(claims)) => claims,
-        Ok(None) => {
-            epoch(s, n).await?;
-            return Err(Failure::not_found(format!("epoch {n} is not paid by Merkle claims")));
-        }
-        Err(e @ EpochError::CorruptJournal(..)) => {
-            tracing::error!(error = %e, epoch = n, "journaled claim leaves unreadable");
-            return Err(Failure::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the epoch's claims could not be read",
-            ));
-        }
-        Err(e) => return Err(e.into()),
+/// An epoch's stored export as a streamed JSON response (built and stored
+/// by the first request: see [`iodao_core::Epochs::export`]); with
+/// `download`, as an attachment named after the epoch. Exports never change,
+/// so clients may keep them.
+async fn export(s: &AppState, n: u64, kind: ExportKind, download: bool) -> Result<Response, Failure> {
+    let Some(e) = s.epochs().export(n, kind).await? else {
+        epoch(s, n).await?;
+        return Err(match kind {
+            ExportKind::Claims => Failure::not_found(format!("epoch {n} is not paid by Merkle claims")),
+            ExportKind::Bundle => Failure::not_found(format!("epoch {n} has no bundle")),
+        });
     };
-    let leaves: Vec<(alloy_primitives::Address, alloy_primitives::U256)> =
-        leaves.into_iter().map(|(a, v)| (a.as_evm(), v)).collect();
-    let tree = PayoutTree::build(&leaves).map_err(|e| {
-        tracing::error!(error = %e, epoch = n, "claim tree failed");
-        Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the epoch's claim tree could not be built")
-    })?;
-    let export = ClaimsExport::new(&tree, &leaves);
-    if export.root.to_string() != row.root.to_lowercase() {
-        tracing::error!(epoch = n, journaled = %row.root, rebuilt = %export.root, "claim root mismatch");
-        return Err(Failure::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the epoch's claims do not match its root",
-        ));
+    let body = Body::from_stream(s.epochs().export_chunks(&e).inspect_err(move |err| {
+        tracing::error!(error = %err, epoch = n, "stored export unreadable; response cut short");
+    }));
+    let mut r = Response::new(body);
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(e.size));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", e.digest)) {
+        h.insert(header::ETAG, etag);
     }
-    Ok(export)
+    if download {
+        let name = match kind {
+            ExportKind::Bundle => format!("epoch-{n}.json"),
+            ExportKind::Claims => format!("epoch-{n}-claims.json"),
+        };
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    Ok(r)
 }
 
 /// `/epochs/{n}/claims.json`: every claim with its proof, as a download.
 pub async fn claims_download(State(s): State<AppState>, Path(raw): Path<String>) -> Result<Response, PageError> {
-    let n = parse_number(&raw)?;
-    let c = claims(&s, n).await?;
-    let disposition = format!("attachment; filename=\"epoch-{n}-claims.json\"");
-    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(c)).into_response())
+    Ok(export(&s, parse_number(&raw)?, ExportKind::Claims, true).await?)
 }
 
 /// An epoch's Merkle claims: the root and every leaf with its proof, for
-/// `Distributor.claim(epoch, index, account, amount, proof)`.
+/// `Distributor.claim(epoch, index, account, amount, proof)` (the file
+/// `iodao epoch execute --claim` writes).
 #[utoipa::path(get, path = "/api/v1/epochs/{number}/claims", tag = "epochs",
     params(("number" = String, Path, description = "epoch number")),
     responses((status = 200, description = "`{root, claims: [{index, account, amount, proof}]}`", body = Object),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn api_claims(State(s): State<AppState>, Path(raw): Path<String>) -> Result<Json<ClaimsExport>, ApiError> {
-    Ok(Json(claims(&s, parse_number(&raw)?).await?))
-}
-
-async fn bundle(s: &AppState, n: u64) -> Result<Bundle, Failure> {
-    s.epochs().bundle(n).await?.ok_or_else(|| Failure::not_found(format!("epoch {n} has not run: see /epochs")))
+pub async fn api_claims(State(s): State<AppState>, Path(raw): Path<String>) -> Result<Response, ApiError> {
+    Ok(export(&s, parse_number(&raw)?, ExportKind::Claims, false).await?)
 }
 
 /// `/epochs/{n}/bundle.json`: the bundle as a download.
 pub async fn bundle_download(State(s): State<AppState>, Path(raw): Path<String>) -> Result<Response, PageError> {
-    let n = parse_number(&raw)?;
-    let b = bundle(&s, n).await?;
-    let disposition = format!("attachment; filename=\"epoch-{n}.json\"");
-    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(b)).into_response())
+    Ok(export(&s, parse_number(&raw)?, ExportKind::Bundle, true).await?)
 }
 
 /// An epoch.
@@ -385,10 +374,10 @@ pub async fn api_payouts(
 /// An epoch's bundle: its inputs and result, to recompute with `iodao epoch verify`.
 #[utoipa::path(get, path = "/api/v1/epochs/{number}/bundle", tag = "epochs",
     params(("number" = String, Path, description = "epoch number")),
-    responses((status = 200, description = "the bundle (format of `iodao epoch export`)", body = Object),
+    responses((status = 200, description = "the bundle, byte for byte as `iodao epoch export` writes it", body = Object),
         (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn api_bundle(State(s): State<AppState>, Path(raw): Path<String>) -> Result<Json<Bundle>, ApiError> {
-    Ok(Json(bundle(&s, parse_number(&raw)?).await?))
+pub async fn api_bundle(State(s): State<AppState>, Path(raw): Path<String>) -> Result<Response, ApiError> {
+    Ok(export(&s, parse_number(&raw)?, ExportKind::Bundle, false).await?)
 }
 
 /// Dry run (admin): the split an epoch run now would make under the

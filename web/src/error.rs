@@ -1,10 +1,13 @@
 //! One classification of every service error into an HTTP status, a stable
 //! machine code and a message for people, rendered as an HTML page for the
-//! portal and as `{error, message}` JSON for the API.
+//! portal and as `{error, message, request_id}` JSON for the API.
 //!
 //! Messages come from the core errors, which say what was wrong and what to
-//! do. The one exception is the database: its failure is logged and the
-//! visitor only learns that it failed, never the SQL or the path.
+//! do. The exceptions are failures inside: the database, the stake source
+//! (a node, whose URL may carry an API key), the device registry, a
+//! corrupt stored value. Those are logged with the request's id, and the
+//! visitor learns only what failed in general terms, what to do, and the
+//! id to report — never the SQL, a path, a URL or a node's answer.
 
 use askama::Template;
 use axum::Json;
@@ -39,18 +42,27 @@ impl Failure {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
-    /// 500 for a failed store: logged here, never shown.
-    fn internal(e: &dyn std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "request failed in the store");
+    /// 500 for a failure inside (the store, a corrupt value): logged here
+    /// with the request id, never shown.
+    pub(crate) fn internal(e: &dyn std::fmt::Display) -> Self {
+        tracing::error!(request_id = %id_for_log(), error = %e, "request failed inside");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
-            "the server could not complete this request; try again",
+            "the server could not complete this request; try again later, and if it keeps failing, \
+             report the request id to the operators",
         )
     }
 
+    /// 503 for a stake source that failed: its error may name the node's
+    /// URL (with an API key) or quote its answer, so it is logged only.
     fn stake(e: &StakeError) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "stake_unavailable", e.to_string())
+        tracing::warn!(request_id = %id_for_log(), error = %e, "voting power could not be read");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "stake_unavailable",
+            "voting power could not be read right now; nothing was changed. Try again in a few minutes",
+        )
     }
 
     fn store(e: &StoreError) -> Self {
@@ -144,13 +156,27 @@ impl From<EpochError> for Failure {
             EpochError::CorruptBundle(..)
             | EpochError::CorruptJournal(..)
             | EpochError::CorruptInputs(..)
+            | EpochError::Export(..)
             | EpochError::RunVanished(_) => Self::internal(&e),
             EpochError::NoDeviceRegistry(_) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "no_device_registry", e.to_string())
             }
-            EpochError::Devices(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "registry_unavailable", e.to_string()),
+            EpochError::Devices(_) => {
+                tracing::warn!(request_id = %id_for_log(), error = %e, "device registry unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "registry_unavailable",
+                    "the ioID device registry could not be read right now; nothing was changed. \
+                     Try again in a few minutes",
+                )
+            }
         }
     }
+}
+
+/// The request id for a log line ("-" outside a request).
+fn id_for_log() -> String {
+    crate::request_id::current().unwrap_or_else(|| "-".to_owned())
 }
 
 /// The error page.
@@ -160,6 +186,7 @@ struct ErrorPage<'a> {
     status: u16,
     reason: &'a str,
     message: &'a str,
+    request_id: Option<String>,
 }
 
 /// A failure shown as a page.
@@ -179,6 +206,7 @@ impl IntoResponse for PageError {
             status: f.status.as_u16(),
             reason: f.status.canonical_reason().unwrap_or("Error"),
             message: &f.message,
+            request_id: crate::request_id::current(),
         };
         match page.render() {
             Ok(html) => (f.status, Html(html)).into_response(),
@@ -207,11 +235,16 @@ pub struct ErrorBody {
     pub error: String,
     /// What was wrong and what to do.
     pub message: String,
+    /// This request's id (also in the `x-request-id` header): quote it when
+    /// reporting a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let f = self.0;
-        (f.status, Json(ErrorBody { error: f.code.to_owned(), message: f.message })).into_response()
+        let body = ErrorBody { error: f.code.to_owned(), message: f.message, request_id: crate::request_id::current() };
+        (f.status, Json(body)).into_response()
     }
 }

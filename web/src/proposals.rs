@@ -157,8 +157,7 @@ pub async fn list_page(State(s): State<AppState>, Query(q): Query<ListParams>) -
 }
 
 pub(crate) fn render_failed(e: askama::Error) -> Failure {
-    tracing::error!(error = %e, "template failed to render");
-    Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the page could not be rendered")
+    Failure::internal(&format!("template failed to render: {e}"))
 }
 
 struct Head {

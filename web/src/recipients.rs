@@ -21,9 +21,11 @@ use crate::security::Admin;
 use crate::{AppState, view};
 
 /// Current weights, or `None` when stake cannot be read now (the page still
-/// shows the recipients).
+/// shows the recipients). "Current" is a recent block (kept for the stake
+/// source's read window) and the powers are peeked, read in batches: a view
+/// writes nothing and costs at most one node read per voter per window.
 async fn current_weights(s: &AppState) -> Option<(u64, BTreeMap<RecipientId, Amount>)> {
-    let block = match s.governance().current_block().await {
+    let block = match s.governance().recent_block().await {
         Ok(b) => b,
         Err(e) => {
             tracing::warn!(error = %e, "recipient weights unavailable");

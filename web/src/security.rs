@@ -1,14 +1,26 @@
 //! What protects the portal and the API: security headers on every response,
-//! a bearer token for admin endpoints, per-IP rate limits on writes.
+//! a bearer token for admin endpoints, per-client rate limits on writes and
+//! admin calls.
+//!
+//! A client is its IP address (IPv6 by its /64, what one subscriber gets):
+//! the TCP peer's, or, when the peer is a trusted reverse proxy
+//! (`web.trusted_proxies`), the right-most address of `X-Forwarded-For`
+//! that is not a trusted proxy (the left part is whatever the client wrote,
+//! so it is never believed). Idle clients' state is pruned.
 
-use std::sync::Arc;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use governor::clock::Clock as _;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use ipnet::IpNet;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
@@ -38,11 +50,33 @@ pub fn headers() -> [SetResponseHeaderLayer<HeaderValue>; 5] {
 #[derive(Clone)]
 pub struct AdminToken(Arc<str>);
 
+/// Why an admin token is refused. Neither says the token.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AdminTokenError {
+    /// Nothing but whitespace.
+    #[error("is empty")]
+    Empty,
+    /// Shorter than [`AdminToken::MIN_CHARS`]: guessable.
+    #[error(
+        "is {0} characters long; it needs at least {min} (make one with `openssl rand -hex 32`)",
+        min = AdminToken::MIN_CHARS
+    )]
+    TooShort(usize),
+}
+
 impl AdminToken {
-    /// Wraps a token; `None` if it is empty.
-    pub fn new(token: &str) -> Option<Self> {
+    /// The fewest characters a token may have.
+    pub const MIN_CHARS: usize = 32;
+
+    /// Wraps a token (surrounding whitespace dropped); refuses an empty one
+    /// or one shorter than [`AdminToken::MIN_CHARS`].
+    pub fn new(token: &str) -> Result<Self, AdminTokenError> {
         let t = token.trim();
-        (!t.is_empty()).then(|| Self(Arc::from(t)))
+        match t.chars().count() {
+            0 => Err(AdminTokenError::Empty),
+            n if n < Self::MIN_CHARS => Err(AdminTokenError::TooShort(n)),
+            _ => Ok(Self(Arc::from(t))),
+        }
     }
 
     /// Constant-time comparison, so the time taken reveals nothing of the token.
@@ -95,7 +129,8 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-/// How fast one IP may write (votes, links, proposals).
+/// How fast one client may write (votes, links, proposals) or call the
+/// admin API (each its own budget).
 #[derive(Clone, Copy, Debug)]
 pub struct RateLimit {
     /// One more request is allowed every `per`.
@@ -110,39 +145,211 @@ impl Default for RateLimit {
     }
 }
 
-/// `routes` behind a per-IP limiter (by the TCP peer's address; behind a
-/// reverse proxy, limit at the proxy). The server must be served with
-/// connect info (see [`crate::serve`]).
-pub fn limit_writes(routes: Router<AppState>, limit: RateLimit) -> Router<AppState> {
-    let config = tower_governor::governor::GovernorConfigBuilder::default()
-        .period(limit.per.max(Duration::from_nanos(1)))
-        .burst_size(limit.burst.max(1))
-        .finish()
-        .expect("a positive period and burst make a valid limiter");
-    let layer = tower_governor::GovernorLayer::new(Arc::new(config)).error_handler(|e| {
-        let message = match e {
-            tower_governor::GovernorError::TooManyRequests { wait_time, .. } => {
-                format!("too many requests from your address; try again in {wait_time} s")
+/// The reverse proxies whose `X-Forwarded-For` is believed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// From CIDRs (`10.0.0.0/8`, `::1/128`) or single addresses.
+    pub fn parse<S: AsRef<str>>(list: &[S]) -> Result<Self, String> {
+        list.iter()
+            .map(|s| {
+                let s = s.as_ref().trim();
+                s.parse::<IpNet>()
+                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                    .map(|n| n.trunc())
+                    .map_err(|_| format!("`{s}` is not an IP address or a CIDR such as 10.0.0.0/8"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|n| n.contains(&ip))
+    }
+}
+
+/// An address as one client: IPv4 as it is, IPv6 by its /64 (an IPv4
+/// address mapped into IPv6 is the IPv4 one).
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !((1u128 << 64) - 1))),
+        v4 => v4,
+    }
+}
+
+/// One entry of `X-Forwarded-For`: an address, perhaps with a port.
+fn forwarded_ip(s: &str) -> Option<IpAddr> {
+    let s = s.trim();
+    s.parse::<IpAddr>().ok().or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
+}
+
+/// Who a request comes from: the peer, unless the peer is a trusted proxy;
+/// then the right-most address of `X-Forwarded-For` that is not a trusted
+/// proxy (each proxy appends the address it received from). If every entry
+/// is trusted, or one does not parse, the nearest trusted hop is the client.
+pub fn client_of(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
+    let peer = peer.to_canonical();
+    if !trusted.contains(peer) {
+        return peer;
+    }
+    let entries: Vec<&str> =
+        headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).collect();
+    let mut client = peer;
+    for entry in entries.iter().rev() {
+        match forwarded_ip(entry).map(|ip| ip.to_canonical()) {
+            Some(ip) if trusted.contains(ip) => client = ip,
+            Some(ip) => return ip,
+            None => break,
+        }
+    }
+    client
+}
+
+/// A per-client token bucket.
+pub struct Limiter {
+    buckets: DefaultKeyedRateLimiter<IpAddr>,
+    trusted: TrustedProxies,
+}
+
+impl Limiter {
+    /// `limit` per client, clients found through `trusted` proxies.
+    pub fn new(limit: RateLimit, trusted: TrustedProxies) -> Self {
+        let burst = NonZeroU32::new(limit.burst).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(limit.per.max(Duration::from_nanos(1)))
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst);
+        Self { buckets: RateLimiter::keyed(quota), trusted }
+    }
+
+    /// How many clients it holds state for.
+    pub fn clients(&self) -> usize {
+        self.buckets.len()
+    }
+
+    /// Forgets clients whose bucket has refilled: they are as if never seen.
+    pub fn prune(&self) {
+        self.buckets.retain_recent();
+        self.buckets.shrink_to_fit();
+    }
+
+    /// Takes one request from `client`'s bucket, or says how long to wait.
+    fn check(&self, client: IpAddr) -> Result<(), Duration> {
+        self.buckets.check_key(&client_key(client)).map_err(|n| n.wait_time_from(self.buckets.clock().now()))
+    }
+}
+
+/// Prunes each limiter every `every`, while any of them lives (so a
+/// router dropped in a test stops its task). Needs a Tokio runtime; without
+/// one, state is pruned by nobody (and a warning says so).
+pub fn prune_periodically(limiters: &[&Arc<Limiter>], every: Duration) {
+    let weak: Vec<Weak<Limiter>> = limiters.iter().map(|l| Arc::downgrade(l)).collect();
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::warn!("no runtime: idle rate-limit state will not be pruned");
+        return;
+    };
+    runtime.spawn(async move {
+        let mut tick = tokio::time::interval(every.max(Duration::from_millis(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let alive: Vec<Arc<Limiter>> = weak.iter().filter_map(Weak::upgrade).collect();
+            if alive.is_empty() {
+                return;
             }
-            other => format!("request refused: {other}"),
-        };
-        ApiError(Failure::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)).into_response()
+            for l in alive {
+                l.prune();
+            }
+        }
     });
-    routes.layer(layer)
+}
+
+/// The middleware: one request from the client's bucket, or 429 with
+/// `Retry-After`. A server run without connect info (never [`crate::serve`])
+/// counts every request against one shared client.
+pub async fn limit(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let client = client_of(peer, request.headers(), &limiter.trusted);
+    match limiter.check(client) {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let mut r = ApiError(Failure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many requests from your address; try again in {secs} s"),
+            ))
+            .into_response();
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            r
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::AdminToken;
+    use super::*;
+
+    const SECRET: &str = "s3cret-0123456789abcdef0123456789";
 
     #[test]
     fn tokens_match_exactly_and_hide_in_debug() {
-        let t = AdminToken::new(" s3cret ").expect("non-empty");
-        assert!(t.matches("s3cret"));
-        assert!(!t.matches("s3cre"));
-        assert!(!t.matches("s3cret!"));
+        let t = AdminToken::new(&format!(" {SECRET} ")).expect("long enough");
+        assert!(t.matches(SECRET));
+        assert!(!t.matches(&SECRET[1..]));
+        assert!(!t.matches(&format!("{SECRET}!")));
         assert!(!t.matches(""));
-        assert!(!format!("{t:?}").contains("s3cret"));
-        assert!(AdminToken::new("  ").is_none());
+        assert!(!format!("{t:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn empty_and_short_tokens_are_refused_without_saying_them() {
+        assert_eq!(AdminToken::new("  ").unwrap_err(), AdminTokenError::Empty);
+        let e = AdminToken::new("hunter2-hunter2").unwrap_err();
+        assert_eq!(e, AdminTokenError::TooShort(15));
+        assert!(e.to_string().contains("at least 32") && !e.to_string().contains("hunter2"), "{e}");
+        assert!(AdminToken::new(&"é".repeat(32)).is_ok(), "characters, not bytes");
+        assert!(AdminToken::new(&"x".repeat(31)).is_err());
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    fn xff(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_a_trusted_proxy_and_only_its_untrusted_right_end() {
+        let trusted = TrustedProxies::parse(&["10.0.0.0/8", "::1"]).expect("cidrs");
+        let h = xff(&["6.6.6.6, 203.0.113.7"]);
+        assert_eq!(client_of(ip("198.51.100.1"), &h, &trusted), ip("198.51.100.1"), "an untrusted peer is the client");
+        assert_eq!(client_of(ip("10.1.2.3"), &h, &trusted), ip("203.0.113.7"), "the address the proxy saw");
+        // Two proxies in a row; the left part is the client's own claim.
+        let h = xff(&["6.6.6.6", "203.0.113.7, 10.9.9.9"]);
+        assert_eq!(client_of(ip("10.1.2.3"), &h, &trusted), ip("203.0.113.7"));
+        assert_eq!(client_of(ip("::1"), &xff(&["[2001:db8::1]:443"]), &trusted), ip("2001:db8::1"));
+        assert_eq!(client_of(ip("10.1.2.3"), &xff(&["10.2.2.2"]), &trusted), ip("10.2.2.2"), "all trusted");
+        assert_eq!(client_of(ip("10.1.2.3"), &xff(&["junk"]), &trusted), ip("10.1.2.3"), "unparsable");
+        assert_eq!(client_of(ip("10.1.2.3"), &HeaderMap::new(), &trusted), ip("10.1.2.3"));
+        assert_eq!(client_of(ip("::ffff:10.1.2.3"), &h, &trusted), ip("203.0.113.7"), "a mapped IPv4 peer");
+        assert!(TrustedProxies::parse(&["10.0.0.0/33"]).is_err());
+        assert!(TrustedProxies::parse(&["proxy.local"]).is_err());
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64_and_ipv4_by_the_address() {
+        assert_eq!(client_key(ip("2001:db8:1:2:aaaa::1")), client_key(ip("2001:db8:1:2:ffff::9")));
+        assert_ne!(client_key(ip("2001:db8:1:2::1")), client_key(ip("2001:db8:1:3::1")));
+        assert_ne!(client_key(ip("192.0.2.1")), client_key(ip("192.0.2.2")));
+        assert_eq!(client_key(ip("::ffff:192.0.2.1")), ip("192.0.2.1"));
     }
 }

@@ -56,7 +56,9 @@ pub async fn page(State(s): State<AppState>, Path(raw): Path<String>) -> Result<
         if powers.iter().any(|v: &PowerView| v.block == block) {
             continue;
         }
-        let power = match s.governance().power_at(address, block).await {
+        // Peeked: a page view records nothing (no stake-cache row, so no
+        // write that would empty the page cache).
+        let power = match s.governance().peek_power_at(address, block).await {
             Ok(a) => view::iotx(a),
             Err(e) => {
                 tracing::warn!(error = %e, block, "power unavailable for the voter page");

@@ -142,10 +142,7 @@ impl Handler {
         match self.commands.links().address_of(account).await {
             Ok(Some(_)) => {}
             Ok(None) => return message(&not_linked(account)),
-            Err(e) => {
-                tracing::error!(error = %e, "links could not be read");
-                return message(&Reply::error("Something went wrong on our side; try again later."));
-            }
+            Err(e) => return message(&crate::refusals::failed_inside(&e)),
         }
         let input = |style, label: &str, id: &str, max: u16| {
             CreateActionRow::InputText(CreateInputText::new(style, label, id).max_length(max))
@@ -273,14 +270,8 @@ async fn propose(drafts: &Drafts, who: &ChatAccount, title: &str, body: &str, ch
             }
             match e {
                 GovernanceError::NotLinked(a) => not_linked(&a),
-                GovernanceError::Store(s) => {
-                    tracing::error!(error = %s, "store failed");
-                    failed()
-                }
-                GovernanceError::Stake(s) => {
-                    tracing::warn!(error = %s, "voting power could not be read");
-                    Reply::error("Voting power cannot be read right now; nothing was created. Try again later.")
-                }
+                GovernanceError::Store(s) => crate::refusals::failed_inside(&s),
+                GovernanceError::Stake(s) => crate::refusals::stake_unavailable(&s, "nothing was created"),
                 other => Reply::error(format!("{other}. Nothing was created.")),
             }
         }

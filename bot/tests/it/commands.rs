@@ -402,3 +402,47 @@ async fn an_epoch_allocated_and_paid_between_two_looks_is_announced_as_both() {
     pay(b.gov.store(), 1, "0xdef", t(101)).await;
     assert_eq!(w.poll(&b.commands).await, [Event::EpochAllocated(1), Event::EpochExecuted(1, Vec::new())]);
 }
+
+/// The path of the node's URL: a provider's API key.
+const SECRET: &str = "v3-key-5ecre7c0ffee";
+
+#[tokio::test]
+async fn a_stake_failure_is_told_with_a_reference_and_never_the_nodes_url() {
+    use std::sync::Arc;
+    use std::time::Duration as StdDuration;
+
+    use iodao_chain::stake::{TokenPower, TokenStake};
+    use iodao_core::{Actor, Address, CachedStake, StakeSource as _};
+
+    // A stand-in node answering every call with an error quoting its path.
+    let app = axum::Router::new().fallback(|uri: axum::http::Uri| async move {
+        (axum::http::StatusCode::UNAUTHORIZED, format!("{{\"error\":\"invalid project id in {}\"}}", uri.path()))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/{SECRET}/", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let node = TokenStake::connect(&url, Address::from([7; 20]), TokenPower::Votes)
+        .expect("url")
+        .with_retries(0, StdDuration::from_millis(1));
+    let raw = node.power_at(Address::from([1; 20]), 4242).await.expect_err("the node refuses");
+    assert!(raw.to_string().contains(SECRET), "the node's answer is in the error: {raw}");
+
+    let bot =
+        TestBot::with_stake(|_, store| Arc::new(CachedStake::new(Arc::new(node), store.clone(), "erc20votes"))).await;
+    // Opened (its snapshot fixed) by another process reading the CSV.
+    let other = bot.other_process().await;
+    let new = new_proposal("Fund it", &["For", "Against"], VotingMethod::SingleChoice, t(0), t(1000));
+    let p = other.create_proposal(new, &Actor::Cli, t(0)).await.expect("open");
+    bot.link(1, ALICE, t(1)).await;
+
+    for text in [format!("/vote {} For", p.id.get()), "/power".to_owned()] {
+        let reply = bot.text(&private(1), &text, t(2)).await;
+        let shown = format!("{reply:?}");
+        assert!(!shown.contains(SECRET) && !shown.contains("127.0.0.1"), "{text}: {shown}");
+        let said = reply.plain_text();
+        assert!(said.contains("Voting power could not be read right now;"), "{text}: {said}");
+        assert!(said.contains("Try again later (ref "), "{text}: {said}");
+    }
+    let (_, tally) = bot.gov.tally(p.id).await.expect("tally");
+    assert_eq!(tally.voters(), 0, "nothing was counted");
+}

@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use iodao_bot::{Commands, Origin, Reply};
 use iodao_core::{
     Actor, Address, Allocations, Amount, Body, Bps, Category, ChatAccount, Choices, CsvStakeSource, EpochSettings,
-    Epochs, Governance, LinkSettings, Links, NewProposal, Platform, Proposal, Store, Title, VotingMethod, Window,
+    Epochs, Governance, LinkSettings, Links, NewProposal, Platform, Proposal, StakeSource, Store, Title, VotingMethod,
+    Window,
 };
 
 /// A fixed origin so command tests never depend on the wall clock.
@@ -78,11 +79,25 @@ impl TestBot {
             ])
             .at_block(4242),
         );
-        Self::open(url, stake, Arc::new(dir)).await
+        Self::open(url, stake, Arc::new(dir), |csv, _| csv).await
     }
 
-    async fn open(url: String, stake: Arc<CsvStakeSource>, dir: Arc<tempfile::TempDir>) -> Self {
+    /// With the services reading stake from `wrap(csv, store)` (the
+    /// stakers' CSV source, or anything wrapping or replacing it).
+    pub async fn with_stake(wrap: impl FnOnce(Arc<CsvStakeSource>, &Store) -> Arc<dyn StakeSource>) -> Self {
+        let new = Self::new().await;
+        new.gov.store().close().await;
+        Self::open(new.url.clone(), new.stake.clone(), new._dir.clone(), wrap).await
+    }
+
+    async fn open(
+        url: String,
+        csv: Arc<CsvStakeSource>,
+        dir: Arc<tempfile::TempDir>,
+        wrap: impl FnOnce(Arc<CsvStakeSource>, &Store) -> Arc<dyn StakeSource>,
+    ) -> Self {
         let store = Store::open(&url).await.expect("open");
+        let stake = wrap(csv.clone(), &store);
         let gov = Governance::new(store.clone(), stake.clone());
         let links = Links::new(
             store.clone(),
@@ -99,14 +114,14 @@ impl TestBot {
         let epochs = Epochs::new(store, stake.clone(), settings);
         let commands = Commands::new(gov.clone(), links.clone(), allocations.clone(), epochs.clone(), stake.clone())
             .with_schedule(Arc::new(|now| Some(now + Duration::days(2))));
-        Self { commands, gov, links, allocations, epochs, url, stake, _dir: dir }
+        Self { commands, gov, links, allocations, epochs, url, stake: csv, _dir: dir }
     }
 
     /// Closes the store and opens every service again on the same file, as a
     /// restarted process would.
     pub async fn restart(self) -> Self {
         self.gov.store().close().await;
-        Self::open(self.url.clone(), self.stake.clone(), self._dir.clone()).await
+        Self::open(self.url.clone(), self.stake.clone(), self._dir.clone(), |csv, _| csv).await
     }
 
     /// Links Telegram user `user` to the wallet of `seed` through the real

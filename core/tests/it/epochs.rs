@@ -292,3 +292,63 @@ async fn an_epoch_opened_before_a_crash_reads_its_votes_at_the_block_it_was_open
     assert_eq!(after.open(t(1000), t(1003)).await.unwrap(), None);
     assert_eq!(after.run(t(1000), t(1004)).await.unwrap(), Ran::Existing(e));
 }
+
+#[tokio::test]
+async fn an_epochs_bundle_export_is_built_once_stored_and_printed_as_the_cli_prints_it() {
+    use iodao_core::{ExportKind, export_json};
+    let g = TestGov::new().await;
+    seeded(&g).await;
+    let epochs = Epochs::new(g.gov.store().clone(), g.stake.clone(), settings(1700));
+    assert_eq!(epochs.export(1, ExportKind::Bundle).await.unwrap(), None, "no epoch yet");
+    epochs.run(t(1000), t(1001)).await.unwrap();
+
+    let first = epochs.export(1, ExportKind::Bundle).await.unwrap().expect("built");
+    let bytes = epochs.export_bytes(&first).await.unwrap();
+    let bundle = epochs.bundle(1).await.unwrap().expect("bundle");
+    assert_eq!(String::from_utf8(bytes.clone()).unwrap(), export_json(&bundle).unwrap());
+    assert_eq!(first.size, bytes.len() as u64);
+    // A second service on the same database (another process) reads the
+    // stored one: nothing is built again.
+    let other = Epochs::new(g.gov.store().clone(), g.stake.clone(), settings(1700));
+    let again = other.export(1, ExportKind::Bundle).await.unwrap().expect("stored");
+    assert_eq!(again, first);
+    assert_eq!(other.export_bytes(&again).await.unwrap(), bytes);
+    assert_eq!((epochs.exports_built(), other.exports_built()), (1, 0));
+    assert_eq!(epochs.export(1, ExportKind::Claims).await.unwrap(), None, "not paid by claims");
+}
+
+#[tokio::test]
+async fn concurrent_first_requests_build_an_export_once() {
+    use iodao_core::ExportKind;
+    let g = TestGov::new().await;
+    seeded(&g).await;
+    let epochs = Epochs::new(g.gov.store().clone(), g.stake.clone(), settings(1700));
+    epochs.run(t(1000), t(1001)).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let e = epochs.clone();
+            tokio::spawn(async move { e.export(1, ExportKind::Bundle).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap().expect("export");
+    }
+    assert_eq!(epochs.exports_built(), 1);
+}
+
+#[tokio::test]
+async fn a_dry_run_and_current_weights_write_nothing() {
+    let g = TestGov::new().await;
+    seeded(&g).await;
+    let store = g.gov.store().clone();
+    let cached: Arc<dyn StakeSource> = Arc::new(iodao_core::CachedStake::new(g.stake.clone(), store.clone(), "csv"));
+    let epochs = Epochs::new(store.clone(), cached.clone(), settings(1700));
+    let changes = store.changes();
+    epochs.plan(t(1000)).await.unwrap();
+    Allocations::new(store.clone(), cached.clone()).weights_at(4242).await.unwrap();
+    assert_eq!(store.changes(), changes);
+    assert_eq!(store.stake_cache_rows().await.unwrap(), 0);
+    // The run itself keeps its snapshot's powers.
+    epochs.run(t(1000), t(1001)).await.unwrap();
+    assert_eq!(store.stake_cache_rows().await.unwrap(), 3);
+}

@@ -11,4 +11,5 @@ mod lifecycle;
 mod links;
 mod parsers;
 mod signed;
+mod stake;
 mod voting;

@@ -5,10 +5,10 @@ use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use iodao_core::{Choices, VotingMethod};
-use iodao_web::{AdminToken, RateLimit, Settings};
+use iodao_web::{RateLimit, Settings};
 use serde_json::json;
 
-use crate::helpers::{ADMIN, Portal};
+use crate::helpers::{ADMIN, Portal, admin_token};
 
 fn error_of(v: &serde_json::Value) -> &str {
     v["error"].as_str().unwrap_or_else(|| panic!("an error body: {v}"))
@@ -293,7 +293,7 @@ async fn epochs_read_back_with_payouts_bundle_and_a_dry_run() {
 #[tokio::test]
 async fn writes_are_rate_limited_per_ip() {
     let p = Portal::with(Settings {
-        admin_token: AdminToken::new(ADMIN),
+        admin_token: admin_token(),
         rate_limit: RateLimit { per: StdDuration::from_secs(3600), burst: 2 },
         ..Settings::default()
     })

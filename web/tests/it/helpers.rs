@@ -11,11 +11,16 @@ use chrono::{Duration, Utc};
 use iodao_core::signed::{domain, types};
 use iodao_core::{
     Actor, Address, Allocations, Amount, Body, Bps, Category, Choices, CsvStakeSource, EpochSettings, Epochs,
-    Governance, LinkSettings, Links, NewProposal, Proposal, Store, Title, VotingMethod, Window,
+    Governance, LinkSettings, Links, NewProposal, Proposal, StakeSource, Store, Title, VotingMethod, Window,
 };
 use iodao_web::{AdminToken, AppState, Settings};
 
-pub const ADMIN: &str = "test-admin-token-7f3a";
+pub const ADMIN: &str = "test-admin-token-7f3a-0123456789abcdef";
+
+/// The admin token of the tests.
+pub fn admin_token() -> Option<AdminToken> {
+    Some(AdminToken::new(ADMIN).expect("a long enough token"))
+}
 pub const CHAIN: u64 = 4689;
 pub const SNAPSHOT: u64 = 7;
 
@@ -78,22 +83,34 @@ pub struct Portal {
     pub http: reqwest::Client,
     pub db_url: String,
     pub stake: Arc<CsvStakeSource>,
+    /// The portal's state (its page cache, its rate limiters).
+    pub state: AppState,
     _dir: tempfile::TempDir,
 }
 
 impl Portal {
     /// With the admin token set and the default limits.
     pub async fn start() -> Self {
-        Self::with(Settings { admin_token: AdminToken::new(ADMIN), ..Settings::default() }).await
+        Self::with(Settings { admin_token: admin_token(), ..Settings::default() }).await
     }
 
     pub async fn with(settings: Settings) -> Self {
+        Self::with_stake(settings, |csv, _| csv).await
+    }
+
+    /// With the portal's services reading stake from `stake(csv, store)`
+    /// (the stakers' CSV source, or anything wrapping or replacing it).
+    pub async fn with_stake(
+        settings: Settings,
+        stake: impl FnOnce(Arc<CsvStakeSource>, &Store) -> Arc<dyn StakeSource>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("portal.db").display());
         let store = Store::open(&url).await.expect("open store");
         let stakers = vec![Staker::new(1, 1000), Staker::new(2, 600), Staker::new(3, 400)];
-        let stake =
+        let csv =
             Arc::new(CsvStakeSource::from_entries(stakers.iter().map(|s| (s.address, s.power))).at_block(SNAPSHOT));
+        let stake = stake(csv, &store);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let base = format!("http://127.0.0.1:{port}");
@@ -120,7 +137,7 @@ impl Portal {
         let state = AppState::new(gov.clone(), links.clone(), allocations.clone(), epochs.clone(), settings);
         let stake =
             Arc::new(CsvStakeSource::from_entries(stakers.iter().map(|s| (s.address, s.power))).at_block(SNAPSHOT));
-        tokio::spawn(iodao_web::serve(listener, iodao_web::router(state), std::future::pending()));
+        tokio::spawn(iodao_web::serve(listener, iodao_web::router(state.clone()), std::future::pending()));
         Self {
             base,
             gov,
@@ -131,6 +148,7 @@ impl Portal {
             http: reqwest::Client::new(),
             db_url: url,
             stake,
+            state,
             _dir: dir,
         }
     }

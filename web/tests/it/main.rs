@@ -3,6 +3,7 @@
 
 mod api;
 mod browser;
+mod hardening;
 mod helpers;
 mod pages;
 mod parsers;

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use iodao_testkit::hostile::{self, check, readable};
-use iodao_web::{AdminToken, RateLimit, Settings};
+use iodao_web::{RateLimit, Settings};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -23,7 +23,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn portal(rt: &tokio::runtime::Runtime) -> Portal {
     rt.block_on(async {
         let p = Portal::with(Settings {
-            admin_token: AdminToken::new(ADMIN),
+            admin_token: admin_token(),
             rate_limit: RateLimit { per: Duration::from_nanos(1), burst: u32::MAX },
             ..Settings::default()
         })
